@@ -1,0 +1,3 @@
+from shipmark.cli import main
+
+main()

@@ -1,0 +1,10 @@
+"""CI context detection: which CI runs us, and what it is building (CI-ENV.md).
+
+    from shipmark.ci import detect_context
+    ctx = detect_context(env=None, cwd=None, warn=None)  # -> shipmark.models.Context
+"""
+from __future__ import annotations
+
+from .detect import detect_context
+
+__all__ = ["detect_context"]

@@ -1,0 +1,59 @@
+"""The one way CI detection reads environment variables (CI-ENV rules 2, 4 and 5)."""
+from __future__ import annotations
+
+import os
+import re
+from typing import Mapping, Optional
+
+# A value that is nothing but an unexpanded placeholder: Azure `$(Var)`, shell or
+# GitHub `${...}` / `${{ ... }}`, Windows `%VAR%`. Only whole values count, so a
+# URL holding `%20` is never mistaken for one.
+_PLACEHOLDER = re.compile(r"\$\(.*\)|\$\{.*\}|%[A-Za-z_][A-Za-z0-9_.()-]*%", re.DOTALL)
+
+
+class Env:
+    """Read-only view of a variable mapping where "unset" follows CI-ENV rule 2.
+
+    A variable is set when its trimmed value is non-empty, not ``false`` (any case)
+    and not an unexpanded placeholder. Names are case-insensitive on Windows, where
+    CI systems differ in how they spell ``bamboo_planKey`` or ``ghprbPullId``.
+    """
+
+    def __init__(self, mapping: Optional[Mapping[str, str]] = None, *, case_insensitive: Optional[bool] = None):
+        self._mapping: Mapping[str, str] = os.environ if mapping is None else mapping
+        if case_insensitive is None:
+            case_insensitive = os.name == "nt"
+        self._folded: Optional[dict] = None
+        if case_insensitive:
+            self._folded = {str(key).upper(): value for key, value in self._mapping.items()}
+
+    def _raw(self, name: str) -> Optional[str]:
+        if self._folded is not None:
+            return self._folded.get(name.upper())
+        return self._mapping.get(name)
+
+    def get(self, name: str) -> Optional[str]:
+        """The trimmed value, or None when the variable is unset (rule 2, rule 5)."""
+        value = self._raw(name)
+        if value is None:
+            return None
+        value = str(value).strip()
+        if not value or value.lower() == "false" or _PLACEHOLDER.fullmatch(value):
+            return None
+        return value
+
+    def is_set(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def first(self, *names: str) -> Optional[str]:
+        """The value of the first set variable among ``names``."""
+        for name in names:
+            value = self.get(name)
+            if value is not None:
+                return value
+        return None
+
+    def equals(self, name: str, expected: str) -> bool:
+        """``X=v`` tests: trimmed values compared case-insensitively."""
+        value = self.get(name)
+        return value is not None and value.lower() == expected.lower()

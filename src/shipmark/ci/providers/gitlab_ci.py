@@ -1,0 +1,57 @@
+"""GitLab CI (CI-ENV tables 2.1-2.4, rules 17, 23-25)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..env import Env
+from ..facts import ProviderFacts
+from ..urls import join_url
+
+NAME = "gitlab_ci"
+
+
+def detect(env: Env) -> bool:
+    return env.is_set("GITLAB_CI")
+
+
+def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
+    # CI_MERGE_REQUEST_* exist only in MR pipelines; the IID is the number people see (T24).
+    iid = env.get("CI_MERGE_REQUEST_IID")
+    is_pr = iid is not None
+    tag = env.first("CI_COMMIT_TAG", "CI_BUILD_TAG")  # pre-9.0 name last (rule 23)
+
+    facts = ProviderFacts(
+        commit=(env.get("CI_COMMIT_SHA"), env.get("CI_BUILD_REF")),
+        tag=tag,
+        is_pr=is_pr,
+    )
+    if is_pr:
+        facts.pr = iid
+        facts.branch = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
+        facts.pr_base_branch = env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+        # Filled only in merged-results pipelines, where CI_COMMIT_SHA is a temporary merge (rule 24).
+        facts.pr_head_sha = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA")
+        facts.pr_base_sha = env.get("CI_MERGE_REQUEST_TARGET_BRANCH_SHA")
+        facts.pr_merge_base_sha = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
+    elif tag is None:
+        # CI_COMMIT_REF_NAME is the tag on tag pipelines, so it counts only without one (T21).
+        facts.branch = (env.get("CI_COMMIT_BRANCH"), env.get("CI_COMMIT_REF_NAME"), env.get("CI_BUILD_REF_NAME"))
+    else:
+        facts.branch = env.get("CI_COMMIT_BRANCH")  # unset on tag pipelines, but never wrong
+
+    project_url = env.get("CI_PROJECT_URL")
+    pipeline_id = env.get("CI_PIPELINE_ID")
+    job_id = env.first("CI_JOB_ID", "CI_BUILD_ID")
+    facts.build = pipeline_id
+    facts.pipeline_id = pipeline_id
+    facts.build_url = env.get("CI_PIPELINE_URL") or join_url(project_url, "-/pipelines", pipeline_id)
+    facts.job = job_id
+    facts.job_url = env.get("CI_JOB_URL") or join_url(project_url, "-/jobs", job_id)
+
+    namespace, name = env.get("CI_PROJECT_NAMESPACE"), env.get("CI_PROJECT_NAME")
+    facts.slug = (env.get("CI_PROJECT_PATH"), f"{namespace}/{name}" if namespace and name else None)
+    facts.repository_url = (env.get("CI_REPOSITORY_URL"), project_url)
+    facts.stage = env.get("CI_JOB_STAGE")
+    facts.environment = env.get("CI_ENVIRONMENT_NAME")  # only in jobs with `environment:`
+    facts.actor = env.get("GITLAB_USER_LOGIN")
+    return facts

@@ -1,0 +1,129 @@
+"""Ref, branch, tag, PR-number and sha shapes (CI-ENV rules 6-13).
+
+Every branch-like value from every provider goes through ``normalize_branch``, so
+the prefix and "never a branch" rules live in one place (trap T7, T15, T22).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_SHA_ANY_CASE = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+_PR_REF = re.compile(r"refs/(?:pull|merge-requests)/([0-9]+)/.+")
+_MERGE_QUEUE = re.compile(r"gh-readonly-queue/(.+)/pr-[0-9]+-[0-9a-f]+")
+_GITHUB_PR_REF_NAME = re.compile(r"[0-9]+/(?:merge|head)")
+_DIGITS_AT_END = re.compile(r"(?:^|[/#])([0-9]+)/?$")
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+# Rule 11: at most one of these is removed, longest first.
+_BRANCH_PREFIXES = ("refs/heads/", "refs/remotes/origin/", "remotes/origin/", "origin/")
+_TAG_PREFIX = "refs/tags/"
+
+
+def is_full_sha(value: Optional[str]) -> bool:
+    """Rule 6 shape: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits."""
+    return value is not None and _SHA.fullmatch(value) is not None
+
+
+def full_sha_lowercased(value: str) -> Optional[str]:
+    """A full-length hex sha in any case, lowercased; None for anything else."""
+    if _SHA_ANY_CASE.fullmatch(value):
+        return value.lower()
+    return None
+
+
+def has_space_or_control(value: str) -> bool:
+    return _CONTROL_OR_SPACE.search(value) is not None
+
+
+def pr_number_from_ref(ref: Optional[str]) -> Optional[str]:
+    """``<n>`` of ``refs/pull/<n>/…`` or ``refs/merge-requests/<n>/…``."""
+    if not ref:
+        return None
+    match = _PR_REF.fullmatch(ref)
+    return match.group(1) if match else None
+
+
+def is_pr_merge_ref(ref: Optional[str]) -> bool:
+    return bool(ref) and pr_number_from_ref(ref) is not None and ref.endswith("/merge")
+
+
+def tag_from_ref(ref: Optional[str]) -> Optional[str]:
+    """The tag named by ``refs/tags/<t>``, else None (rule 8)."""
+    if ref and ref.startswith(_TAG_PREFIX):
+        return ref[len(_TAG_PREFIX):] or None
+    return None
+
+
+def normalize_tag(value: Optional[str]) -> Optional[str]:
+    """A tag variable's value without a leading ``refs/tags/``."""
+    if not value:
+        return None
+    if value.startswith(_TAG_PREFIX):
+        value = value[len(_TAG_PREFIX):]
+    if not value or has_space_or_control(value):
+        return None
+    return value
+
+
+def strip_branch_prefix(value: str) -> str:
+    """Rule 11: remove one remote or heads prefix, keep every other slash."""
+    for prefix in _BRANCH_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix):]
+    return value
+
+
+def normalize_branch(value: Optional[str]) -> Optional[str]:
+    """The branch a value names, or None when it names no branch (rules 8, 9, 11, 13)."""
+    if not value:
+        return None
+    if value.startswith(_TAG_PREFIX) or pr_number_from_ref(value) is not None:
+        return None  # classified before normalizing: a tag or a PR ref
+    if value.startswith("refs/") and not value.startswith(("refs/heads/", "refs/remotes/origin/")):
+        return None  # some other ref namespace (refs/notes, refs/changes, ...)
+    branch = strip_branch_prefix(value)
+    queued = _MERGE_QUEUE.fullmatch(branch)
+    if queued:
+        branch = queued.group(1)  # a merge-queue branch stands for its base (rule 9)
+    if not _looks_like_branch(branch):
+        return None
+    return branch
+
+
+def _looks_like_branch(branch: str) -> bool:
+    if not branch or has_space_or_control(branch):
+        return False  # also rejects "(HEAD detached at 1a2b3c)"
+    if branch in ("HEAD", "<default>"):
+        return False
+    if branch.startswith("(") or _SHA_ANY_CASE.fullmatch(branch):
+        return False
+    return _GITHUB_PR_REF_NAME.fullmatch(branch) is None  # GitHub's `<n>/merge`
+
+
+def tag_in_branch_slot(value: Optional[str]) -> Optional[str]:
+    """The tag carried by a branch slot (Jenkins ``GIT_BRANCH``, Codefresh ``CF_BRANCH``).
+
+    Rule 10: ``refs/tags/v1``, and ``origin/tags/v1`` or ``tags/v1`` after rule 11,
+    are the tag ``v1``. Anything else is no tag.
+    """
+    if not value:
+        return None
+    tag = tag_from_ref(value)
+    if tag is not None:
+        return tag
+    stripped = strip_branch_prefix(value)
+    if stripped.startswith("tags/"):
+        return normalize_tag(stripped[len("tags/"):])
+    return None
+
+
+def pr_number(value: Optional[str]) -> Optional[str]:
+    """Rule 7: the digits of a PR number, a ``#<n>``, a URL or ``pull/<n>``; else None."""
+    if not value:
+        return None
+    if value.isdigit() and value.isascii():
+        return value
+    match = _DIGITS_AT_END.search(value)
+    return match.group(1) if match else None

@@ -1,0 +1,223 @@
+"""shipmark.yml + SHIPMARK_* environment -> validated Settings.
+
+Precedence: flags > environment > config file > defaults. Flags are applied by the
+CLI; this module merges the environment over the file. Every problem becomes a
+ConfigError with one readable line per problem (file, target, key), never a
+traceback and never a secret's value.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shipmark import redact
+from shipmark.errors import ConfigError
+from shipmark.targets import known_types, target_class
+
+CONFIG_NAMES = ("shipmark.yml", ".shipmark.yml")
+ENV_TARGET_PREFIX = "SHIPMARK_TARGET_"
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    environment: Optional[str] = None
+    version: Optional[str] = None
+    timeout: Optional[float] = Field(default=None, gt=0)
+    fail_on_error: bool = False
+
+
+class FileModel(BaseModel):
+    """Top level of shipmark.yml (targets are validated per type afterwards)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: Defaults = Field(default_factory=Defaults)
+    targets: Dict[str, Dict[str, Any]] = Field(default_factory=dict)
+    spool: Optional[str] = None
+
+
+@dataclass
+class Settings:
+    defaults: Defaults
+    targets: Dict[str, Any]  # name -> TargetConfig subclass instance, in config order
+    spool: Optional[str] = None
+    path: Optional[Path] = None
+    env_names: List[str] = field(default_factory=list)  # targets touched by SHIPMARK_TARGET_*
+
+
+def find_config(explicit: Optional[str], env: Mapping[str, str], cwd: Path) -> Optional[Path]:
+    """--config, else $SHIPMARK_CONFIG, else shipmark.yml / .shipmark.yml in cwd."""
+    for given, origin in ((explicit, "--config"), (env.get("SHIPMARK_CONFIG") or None, "SHIPMARK_CONFIG")):
+        if given:
+            path = Path(given).expanduser()
+            if not path.is_absolute():
+                path = cwd / path
+            if not path.is_file():
+                raise ConfigError(f"{origin}: config file not found: {given}")
+            return path
+    for name in CONFIG_NAMES:
+        path = cwd / name
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_yaml(path: Path) -> Dict[str, Any]:
+    import yaml  # lazily: only when there is a file
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read: {exc.__class__.__name__}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path.name}:{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: the top level must be a mapping (defaults:, targets:)")
+    return data
+
+
+def expand_vars(value: Any, env: Mapping[str, str], where: str) -> Any:
+    """Expand ${VAR} (and ${VAR:-default}) in every string; $$ is a literal $."""
+    if isinstance(value, dict):
+        return {k: expand_vars(v, env, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_vars(v, env, f"{where}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: "re.Match[str]") -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        current = env.get(name)
+        if current:
+            return current
+        if default is not None:
+            return default
+        state = "is empty" if current == "" else "is not set"
+        raise ConfigError(f"{where}: environment variable {name} {state}")
+
+    return _VAR.sub(replace, value)
+
+
+def env_targets(env: Mapping[str, str], file_names: Sequence[str] = ()) -> Dict[str, Dict[str, str]]:
+    """SHIPMARK_TARGET_<NAME>_<KEY>=value -> {name: {key: value}} (names lower-cased).
+
+    A name is known from a SHIPMARK_TARGET_<NAME>_TYPE variable or from the config
+    file, so names and keys may both contain underscores without ambiguity.
+    """
+    ours = {var.upper(): value for var, value in env.items()
+            if var.upper().startswith(ENV_TARGET_PREFIX) and value != ""}
+    names = {n.lower() for n in file_names}
+    names.update(var[len(ENV_TARGET_PREFIX):-len("_TYPE")].lower()
+                 for var in ours if var.endswith("_TYPE") and len(var) > len(ENV_TARGET_PREFIX) + 5)
+    ordered = sorted(names, key=len, reverse=True)  # longest first: "my_rb" before "my"
+    found: Dict[str, Dict[str, str]] = {}
+    for var, value in sorted(ours.items()):
+        rest = var[len(ENV_TARGET_PREFIX):]
+        for name in ordered:
+            prefix = name.upper() + "_"
+            if rest.startswith(prefix) and len(rest) > len(prefix):
+                found.setdefault(name, {})[rest[len(prefix):].lower()] = value
+                break
+        else:
+            raise ConfigError(
+                f"{var}: no target of that name; define it in the config file or set "
+                f"{ENV_TARGET_PREFIX}<NAME>_TYPE (then {ENV_TARGET_PREFIX}<NAME>_<KEY> for its keys)"
+            )
+    return found
+
+
+def _format_validation(exc: ValidationError, where: str, model: type) -> List[str]:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "__root__")
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            valid = sorted(k for k in model.model_fields if k != "name")
+            msg = f"unknown key (valid keys: {', '.join(valid)})"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        if not loc and ":" in msg:  # model validators name the key themselves
+            loc, _, msg = msg.partition(": ")
+        lines.append(f"{where}: key '{loc}': {msg}" if loc else f"{where}: {msg}")
+    return lines
+
+
+def load_settings(
+    explicit_path: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[Path] = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    path = find_config(explicit_path, env, cwd)
+    label = path.name if path else "environment"
+    data = _read_yaml(path) if path else {}
+
+    try:
+        top = FileModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_format_validation(exc, label, FileModel))) from None
+
+    raw_targets: Dict[str, Dict[str, Any]] = {}
+    for name, body in top.targets.items():
+        if not isinstance(body, dict):
+            raise ConfigError(f"{label}: target '{name}': must be a mapping of keys")
+        raw_targets[str(name)] = expand_vars(dict(body), env, f"{label}: target '{name}'")
+    defaults_raw = expand_vars(data.get("defaults") or {}, env, f"{label}: defaults")
+    defaults = Defaults.model_validate(defaults_raw)
+    spool = expand_vars(top.spool, env, f"{label}: spool") if top.spool else None
+
+    # Environment targets: names are case-insensitive, so match file targets that way.
+    from_env = env_targets(env, list(raw_targets))
+    by_lower = {name.lower(): name for name in raw_targets}
+    for lower, keys in from_env.items():
+        name = by_lower.get(lower, lower)
+        raw_targets.setdefault(name, {}).update(keys)
+
+    problems: List[str] = []
+    targets: Dict[str, Any] = {}
+    for name, body in raw_targets.items():
+        where = f"{label}: target '{name}'"
+        if name.lower() in from_env:
+            where += " (with SHIPMARK_TARGET_* variables)"
+        if body.get("token"):  # before validation, so no error can echo it
+            redact.register(str(body["token"]))
+        type_name = body.get("type")
+        if not type_name:
+            problems.append(f"{where}: key 'type' is missing (one of: {', '.join(known_types())})")
+            continue
+        try:
+            cls = target_class(str(type_name))
+        except ConfigError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        model = cls.config_model
+        try:
+            config = model.model_validate({**body, "name": name})
+        except ValidationError as exc:
+            problems.extend(_format_validation(exc, where, model))
+            continue
+        for secret, username in config.secrets():
+            redact.register(secret, username=username)
+        targets[name] = config
+    if problems:
+        raise ConfigError("\n".join(redact.redact(p) for p in problems))
+    return Settings(defaults=defaults, targets=targets, spool=spool, path=path, env_names=sorted(from_env))

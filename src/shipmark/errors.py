@@ -1,0 +1,82 @@
+"""Exit statuses and the exception types that map onto them.
+
+Every error shipmark raises on purpose is a ShipmarkError: the CLI prints its
+message as one line (already redacted) and exits with its ``exit_status``.
+Anything else is a bug and is shown as one line too, unless --debug.
+"""
+from __future__ import annotations
+
+import enum
+from typing import Optional
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    DELIVERY_FAILED = 1  # a target rejected the event, or a required target failed
+    USAGE = 2  # bad flags, config, validation, unsupported operation
+    REMOTE_FAILED = 3  # a remote deployment ended failed, or --wait timed out
+
+
+class ShipmarkError(Exception):
+    exit_status = ExitStatus.DELIVERY_FAILED
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ShipmarkError):
+    """Bad command-line input (exit 2)."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class ConfigError(ShipmarkError):
+    """The config file, a ${VAR} or a SHIPMARK_* variable is wrong (exit 2)."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class UnsupportedError(ShipmarkError):
+    """The target cannot do this operation, or cannot represent this status (exit 2).
+
+    Raised before any request is sent.
+    """
+
+    exit_status = ExitStatus.USAGE
+
+
+class ApiError(ShipmarkError):
+    """The remote service answered with an error, or could not be reached.
+
+    ``transient`` errors (connection problems, timeouts, 429, 5xx) fall under the
+    failure policy: warn, spool, exit 0 unless the target is required.
+    ``may_have_landed`` is true when a write may have reached the server
+    (read timeout, reset after sending, 5xx), so it must not be blindly re-sent.
+    """
+
+    exit_status = ExitStatus.DELIVERY_FAILED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: Optional[int] = None,
+        transient: bool = False,
+        may_have_landed: bool = False,
+        url: Optional[str] = None,
+    ):
+        super().__init__(message)
+        self.status_code = status_code
+        self.transient = transient
+        self.may_have_landed = may_have_landed
+        self.url = url
+
+
+class RemoteFailed(ShipmarkError):
+    """A waited-for deployment ended in a failed state, or the wait timed out (exit 3)."""
+
+    exit_status = ExitStatus.REMOTE_FAILED

@@ -1,0 +1,171 @@
+"""The data shipmark moves around: CI context, events and per-target results."""
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(str, enum.Enum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    SUCCESS = "success"
+    FAILURE = "failure"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (Status.QUEUED, Status.IN_PROGRESS)
+
+
+FAILED_STATES = frozenset({Status.FAILURE, Status.CANCELLED})
+
+
+class Context(BaseModel):
+    """The normalized CI context of CI-ENV.md section 1.1: these keys, in this order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ci_name: Optional[str] = None
+    is_ci: bool = False
+    commit: Optional[str] = None
+    branch: Optional[str] = None
+    tag: Optional[str] = None
+    is_pr: bool = False
+    pr: Optional[str] = None
+    pr_head_branch: Optional[str] = None
+    pr_base_branch: Optional[str] = None
+    pr_merge_ref: Optional[str] = None
+    pr_head_sha: Optional[str] = None
+    pr_base_sha: Optional[str] = None
+    pr_merge_base_sha: Optional[str] = None
+    build: Optional[str] = None
+    build_url: Optional[str] = None
+    pipeline_id: Optional[str] = None
+    job: Optional[str] = None
+    job_url: Optional[str] = None
+    slug: Optional[str] = None
+    repository_url: Optional[str] = None
+    stage: Optional[str] = None
+    environment: Optional[str] = None
+    actor: Optional[str] = None
+    source: Optional[str] = None
+
+    @property
+    def event_commit(self) -> Optional[str]:
+        """What events attribute the work to: the PR head when known, else the commit."""
+        return self.pr_head_sha or self.commit
+
+
+class Event(BaseModel):
+    """What one command records for one host: the context plus the command's inputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str  # deployment | release | build
+    operation: str
+    version: Optional[str] = None
+    environment: Optional[str] = None
+    status: Status = Status.SUCCESS
+    host: Optional[str] = None
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    name: Optional[str] = None
+    meta: Dict[str, str] = Field(default_factory=dict)
+    commit: Optional[str] = None
+    branch: Optional[str] = None
+    tag: Optional[str] = None
+    context: Context = Field(default_factory=Context)
+    event_key: Optional[str] = None
+
+    def key_for(self, target: str) -> str:
+        """A short, stable hash: the same job re-run gives the same key."""
+        parts = [
+            target,
+            self.operation,
+            self.commit or "",
+            self.environment or "",
+            self.version or "",
+            self.host or "",
+            self.status.value,
+        ]
+        digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+        return digest[:16]
+
+    def for_target(self, target: str) -> "Event":
+        return self.model_copy(update={"event_key": self.key_for(target)})
+
+    def to_json_dict(self) -> Dict[str, Any]:
+        return json.loads(self.model_dump_json())
+
+
+def utc_iso(value: Optional[datetime], *, ms: bool = True) -> Optional[str]:
+    """ISO 8601 in UTC with a Z suffix (millisecond precision by default)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    text = value.isoformat(timespec="milliseconds" if ms else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# The keys every --json result object carries, in this order.
+RESULT_KEYS = (
+    "target",
+    "type",
+    "operation",
+    "ok",
+    "status_code",
+    "id",
+    "url",
+    "error",
+    "event_key",
+    "skipped",
+)
+
+
+class Result(BaseModel):
+    """What happened for one target and one operation (and one host)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    type: str
+    operation: str
+    ok: bool = True
+    status_code: Optional[int] = None
+    id: Optional[str] = None
+    url: Optional[str] = None
+    error: Optional[str] = None
+    event_key: Optional[str] = None
+    skipped: bool = False
+    # Extras, printed only when set.
+    host: Optional[str] = None
+    message: Optional[str] = None  # e.g. "already recorded", why it was skipped
+    remote_status: Optional[str] = None  # normalized state of a remote deployment
+    transient: bool = False  # failed, but only transiently (policy decides the exit)
+    spooled: bool = False
+    items: Optional[List[Dict[str, Any]]] = None  # list operations
+    raw: Optional[Any] = Field(default=None, exclude=True)  # service response, for --json of get
+
+    def to_json_dict(self) -> Dict[str, Any]:
+        data = self.model_dump()
+        out = {key: data[key] for key in RESULT_KEYS}
+        for key in ("host", "message", "remote_status", "items"):
+            if data.get(key) is not None:
+                out[key] = data[key]
+        if self.transient:
+            out["transient"] = True
+        if self.spooled:
+            out["spooled"] = True
+        return out

@@ -1,0 +1,201 @@
+"""Everything shipmark prints or writes for people and CI systems.
+
+Human text goes to stderr, --json to stdout. In GitHub Actions: ::add-mask::,
+::warning::/::error:: annotations, $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. In
+GitLab (or anywhere): an optional dotenv report named by $SHIPMARK_DOTENV. Every
+string passes through redact() on its way out.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import uuid
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from shipmark.models import Result
+from shipmark.redact import redact
+
+
+def is_set(value: Optional[str]) -> bool:
+    return bool(value and value.strip() and value.strip().lower() != "false")
+
+
+class Console:
+    """stderr for people (respecting -q/-v), stdout for --json. Thread-safe."""
+
+    def __init__(self, *, quiet: bool = False, verbose: bool = False, json_mode: bool = False,
+                 env: Optional[Mapping[str, str]] = None):
+        self.quiet = quiet
+        self.verbose = verbose
+        self.json_mode = json_mode
+        self.env = os.environ if env is None else env
+        self.github = is_set(self.env.get("GITHUB_ACTIONS"))
+        self._lock = threading.Lock()
+
+    def _err(self, text: str) -> None:
+        with self._lock:
+            sys.stderr.write(redact(text) + "\n")
+            sys.stderr.flush()
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self._err(text)
+
+    def debug(self, text: str) -> None:
+        if self.verbose:
+            self._err(text)
+
+    def warn(self, text: str) -> None:
+        if self.github:
+            self._err(f"::warning title=shipmark::{_annotation(text)}")
+        else:
+            self._err(f"shipmark: warning: {text}")
+
+    def error(self, text: str) -> None:
+        if self.github:
+            self._err(f"::error title=shipmark::{_annotation(text)}")
+        else:
+            self._err(f"shipmark: error: {text}")
+
+    def stdout(self, text: str) -> None:
+        with self._lock:
+            sys.stdout.write(redact(text) + "\n")
+            sys.stdout.flush()
+
+    def mask_secrets(self, secrets: Iterable[str]) -> None:
+        """Announce secrets to GitHub before anything else is printed."""
+        if not self.github:
+            return
+        with self._lock:
+            for secret in secrets:
+                if "\n" not in secret and "\r" not in secret:
+                    sys.stderr.write(f"::add-mask::{secret}\n")
+            sys.stderr.flush()
+
+
+def _annotation(text: str) -> str:
+    # Workflow-command data escaping: %, CR and LF.
+    return redact(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+# -- results ---------------------------------------------------------------
+
+def results_json(results: Sequence[Result]) -> str:
+    return redact(json.dumps([r.to_json_dict() for r in results], indent=2, ensure_ascii=False))
+
+
+def describe(result: Result) -> str:
+    """One human line for one result."""
+    who = result.target + (f" [{result.host}]" if result.host else "")
+    op = result.operation.replace("_", " ")
+    if result.skipped:
+        return f"- {who}: {op} skipped: {result.message or 'not applicable'}"
+    if not result.ok:
+        extra = " (saved to the spool; `shipmark flush` resends it)" if result.spooled else ""
+        return f"x {who}: {op} failed: {result.error}{extra}"
+    bits = []
+    if result.id:
+        bits.append(f"id {result.id}")
+    if result.url:
+        bits.append(result.url)
+    if result.remote_status:
+        bits.append(f"state {result.remote_status}")
+    if result.items is not None:
+        bits.append(f"{len(result.items)} entries")
+    detail = f" ({', '.join(bits)})" if bits else ""
+    note = f": {result.message}" if result.message else ""
+    return f"ok {who}: {op}{note}{detail}"
+
+
+def render_table(rows: List[Dict[str, Any]], columns: Sequence[str]) -> str:
+    """A plain text table; long cells are cut so a line stays readable."""
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value)
+        text = " ".join(text.split())
+        return text if len(text) <= 48 else text[:45] + "..."
+
+    table = [[c.upper() for c in columns]] + [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
+    return "\n".join(lines)
+
+
+LIST_COLUMNS = ("target", "id", "status", "version", "environment", "commit", "created_at")
+
+
+def list_rows(results: Sequence[Result]) -> List[Dict[str, Any]]:
+    rows = []
+    for result in results:
+        for item in result.items or []:
+            row = {"target": result.target}
+            row.update({k: v for k, v in item.items() if k != "raw"})
+            if isinstance(row.get("commit"), str):
+                row["commit"] = row["commit"][:12]
+            rows.append(row)
+    return rows
+
+
+# -- CI integrations -----------------------------------------------------------
+
+def _env_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def write_github(results: Sequence[Result], ok: bool, env: Mapping[str, str]) -> None:
+    """$GITHUB_OUTPUT (ok, results, <name>-id, <name>-url) and a $GITHUB_STEP_SUMMARY table."""
+    output = env.get("GITHUB_OUTPUT")
+    if output:
+        values: Dict[str, str] = {
+            "ok": "true" if ok else "false",
+            "results": json.dumps([r.to_json_dict() for r in results], ensure_ascii=False),
+        }
+        for result in results:
+            if result.id:
+                values.setdefault(f"{result.target}-id", result.id)
+            if result.url:
+                values.setdefault(f"{result.target}-url", result.url)
+        with open(output, "a", encoding="utf-8") as fh:
+            for key, value in values.items():
+                value = redact(value)
+                if "\n" in value:
+                    marker = f"SHIPMARK_{uuid.uuid4().hex}"
+                    fh.write(f"{key}<<{marker}\n{value}\n{marker}\n")
+                else:
+                    fh.write(f"{key}={value}\n")
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary and results:
+        lines = ["### shipmark", "", "| target | operation | result | id | link |", "|---|---|---|---|---|"]
+        for r in results:
+            state = "skipped" if r.skipped else ("ok" if r.ok else f"failed: {r.error}")
+            if r.ok and r.message:
+                state += f" ({r.message})"
+            link = f"[open]({r.url})" if r.url and r.url.startswith("http") else ""
+            cells = [r.target + (f" [{r.host}]" if r.host else ""), r.operation.replace("_", " "),
+                     state, r.id or "", link]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(redact("\n".join(lines)) + "\n\n")
+
+
+def write_dotenv(path: str, results: Sequence[Result], ok: bool) -> None:
+    """A dotenv report (GitLab artifacts:reports:dotenv) with SHIPMARK_* variables."""
+    lines = [f"SHIPMARK_OK={'true' if ok else 'false'}"]
+    seen = set()
+    for result in results:
+        base = f"SHIPMARK_{_env_name(result.target)}"
+        if base in seen:
+            continue
+        seen.add(base)
+        if result.id:
+            lines.append(f"{base}_ID={_dotenv_value(result.id)}")
+        if result.url:
+            lines.append(f"{base}_URL={_dotenv_value(result.url)}")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(redact("\n".join(lines)) + "\n")
+
+
+def _dotenv_value(value: str) -> str:
+    return " ".join(value.split())

@@ -1,0 +1,250 @@
+"""What every backend shares: its config model, the request it is given, the base class.
+
+A backend is a small class with a ``type`` name, a pydantic ``config_model`` and
+one method per operation it supports (names in OPERATIONS). It never reads the
+environment: it gets a Request (carrying the Event) and its config, and talks
+HTTP through ``self.http`` (a shipmark.http.HttpClient).
+
+Importing this module must stay cheap: no requests/urllib3 here.
+"""
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Type
+from urllib.parse import quote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from shipmark.errors import ApiError, UnsupportedError
+from shipmark.models import Event, Result, Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shipmark.http import HttpClient
+
+# Operation name -> what the CLI calls it (for messages).
+OPERATIONS: Dict[str, str] = {
+    "deploy": "deploy",
+    "deployment_update": "deployment update",
+    "deployment_get": "deployment get",
+    "deployment_list": "deployment list",
+    "deployment_retry": "deployment retry",
+    "release_create": "release create",
+    "release_list": "release list",
+    "release_cancel": "release cancel",
+    "release_restore": "release restore",
+    "build_create": "build create",
+    "build_list": "build list",
+    "build_deploy": "build deploy",
+    "build_reject": "build reject",
+    "discover": "targets --discover",
+}
+LIST_OPERATIONS = frozenset({"deployment_list", "release_list", "build_list"})
+# Operations that record something (and so make an event worth spooling).
+WRITE_OPERATIONS = frozenset(OPERATIONS) - LIST_OPERATIONS - {"deployment_get", "discover"}
+
+
+def is_loopback(host: Optional[str]) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class TargetConfig(BaseModel):
+    """Keys every target takes. Subclasses add their own; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    # Subclasses set these.
+    default_url: ClassVar[Optional[str]] = None
+    url_required: ClassVar[bool] = True
+
+    type: str
+    name: str
+    url: Optional[str] = None
+    token: Optional[SecretStr] = None
+    required: bool = False
+    allow_insecure: bool = False
+    timeout: Optional[float] = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _check_url(self) -> "TargetConfig":
+        if self.url is None:
+            self.url = self.default_url
+        if self.url is None:
+            if self.url_required:
+                raise ValueError("url: required for this target type")
+            return self
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url: not an http(s) URL: {self.url!r}")
+        if parts.scheme == "http" and not (is_loopback(parts.hostname) or self.allow_insecure):
+            raise ValueError(
+                "url: must be https (plain http is allowed only for loopback hosts or with allow_insecure: true)"
+            )
+        return self
+
+    def secrets(self) -> List[Tuple[str, Optional[str]]]:
+        """(secret, basic-auth username or None) pairs to register for redaction."""
+        if self.token is None:
+            return []
+        return [(self.token.get_secret_value(), None)]
+
+    def token_value(self) -> Optional[str]:
+        return self.token.get_secret_value() if self.token is not None else None
+
+    def public_view(self) -> Dict[str, Any]:
+        """The config for `shipmark targets`: secrets shown as ***."""
+        data = self.model_dump(mode="json")
+        for key, value in list(data.items()):
+            if isinstance(getattr(self, key, None), SecretStr):
+                data[key] = "***" if value is not None else None
+        return data
+
+
+class Request(BaseModel):
+    """One operation for one target (and one host): the event plus command options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operation: str
+    event: Event
+    build: Optional[str] = None  # --build
+    template: Optional[str] = None  # release create --template
+    pipeline: Optional[str] = None  # --pipeline (overrides the target's)
+    force: bool = False  # build deploy --force
+    reason: Optional[str] = None  # release cancel --reason
+    id: Optional[str] = None  # --id: the remote record to get / retry / update
+    limit: int = 100  # list: 0 = all
+    params: Dict[str, str] = Field(default_factory=dict)  # --param KEY=VALUE (service specific)
+    dry_run: bool = False
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("limit must be >= 0")
+        return value
+
+
+def segment(value: Any) -> str:
+    """Percent-encode one URL path segment ('/' included)."""
+    return quote(str(value), safe="")
+
+
+class Target:
+    """Base class of every backend."""
+
+    type: ClassVar[str] = ""
+    config_model: ClassVar[Type[TargetConfig]] = TargetConfig
+    # Normalized status -> the service's word; None = not representable.
+    status_map: ClassVar[Mapping[Status, Optional[str]]] = {}
+    # Does the service let us find a record by event_key (re-runs and retries are no-ops)?
+    supports_lookup: ClassVar[bool] = False
+
+    def __init__(self, config: TargetConfig, http: "HttpClient"):
+        self.config = config
+        self.http = http
+
+    # -- capability queries -------------------------------------------------
+    @classmethod
+    def supports(cls, operation: str) -> bool:
+        return callable(getattr(cls, operation, None))
+
+    @classmethod
+    def supported_operations(cls) -> List[str]:
+        return [op for op in OPERATIONS if cls.supports(op)]
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def check(self, request: Request) -> None:
+        """Raise UnsupportedError before anything is sent when the request cannot be expressed.
+
+        The default checks the operation exists and, for writes, that the status maps.
+        """
+        if not self.supports(request.operation):
+            raise UnsupportedError(
+                f"{OPERATIONS.get(request.operation, request.operation)} is not supported by {self.type}"
+            )
+
+    def service_status(self, status: Status) -> str:
+        """The service's word for a normalized status, or UnsupportedError."""
+        word = self.status_map.get(status)
+        if word is None:
+            raise UnsupportedError(f"status {status.value!r} cannot be represented by {self.type}")
+        return word
+
+    def result(self, request: Request, **fields: Any) -> Result:
+        """A Result pre-filled with this target's identity and the request's event key."""
+        fields.setdefault("event_key", request.event.event_key)
+        fields.setdefault("host", request.event.host)
+        return Result(target=self.name, type=self.type, operation=request.operation, **fields)
+
+    @classmethod
+    def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
+        """How to talk to the service: keyword arguments for shipmark.http.HttpClient.
+
+        Keys: base_url (required), headers, basic_auth, error_parser, retry_methods.
+        Override to add auth; never put a secret in the URL.
+        """
+        return {"base_url": config.url or ""}
+
+    # -- optional hooks ----------------------------------------------------
+    def poll(self, result: Result) -> Tuple[Optional[Status], str]:
+        """For --wait: (normalized status or None if unknown, the service's own word)."""
+        raise UnsupportedError(f"--wait is not supported by {self.type}")
+
+    def probe(self) -> str:
+        """For `check --online`: one cheap authenticated read; returns a short description."""
+        raise UnsupportedError(f"an online check is not supported by {self.type}")
+
+    # -- idempotent create --------------------------------------------------
+    def create_once(
+        self,
+        request: Request,
+        send: Callable[[], Result],
+        lookup: Optional[Callable[[], Optional[Result]]] = None,
+    ) -> Result:
+        """Send a create, making re-runs and retries safe where the service allows a lookup.
+
+        ``lookup`` finds a record carrying request.event.event_key (None if absent).
+        Before the first send it turns a re-run into "already recorded". When a send
+        fails in a way that may have reached the server, the lookup decides whether to
+        send again; without one the send is not repeated and the result says so.
+        """
+        if request.dry_run:
+            return send()
+        if lookup is not None:
+            found = lookup()
+            if found is not None:
+                found.message = found.message or "already recorded"
+                return found
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return send()
+            except ApiError as exc:
+                if not exc.transient:
+                    raise
+                if exc.may_have_landed and lookup is None:
+                    exc.message += " (not re-sent: it may have been recorded and " \
+                        f"{self.type} offers no way to check)"
+                    raise
+                delay = min(8.0, 0.5 * (2 ** (attempt - 1))) * (0.5 + random.random() / 2)
+                if self.http.budget.remaining() <= delay + 0.5:
+                    raise
+                time.sleep(delay)
+                if exc.may_have_landed and lookup is not None:
+                    found = lookup()
+                    if found is not None:
+                        found.message = "recorded (confirmed after a retry)"
+                        return found

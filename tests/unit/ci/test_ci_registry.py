@@ -1,0 +1,76 @@
+"""Provider matching: table 2.1 order, first match wins, CI only sets is_ci (rules 1-3)."""
+from __future__ import annotations
+
+import pytest
+
+from shipmark.ci.providers import PROVIDERS, provider_names
+
+# Every ci_name of CI-ENV table 2.1, in the table's (= matching) order.
+TABLE_2_1_ORDER = (
+    "gitea_actions", "github_actions", "gitlab_ci", "harness", "woodpecker", "drone", "vela",
+    "screwdriver", "circleci", "azure_pipelines", "bitbucket_pipelines", "buildkite", "travis_ci",
+    "teamcity", "bamboo", "aws_codebuild", "google_cloud_build", "semaphore", "appveyor",
+    "codefresh", "bitrise", "cirrus_ci", "buddy", "heroku", "netlify", "vercel",
+    "cloudflare_pages", "codeship", "jetbrains_space", "wercker", "jenkins",
+)  # fmt: skip
+
+
+def test_table_has_the_31_ids():
+    assert len(TABLE_2_1_ORDER) == len(set(TABLE_2_1_ORDER)) == 31
+
+
+def test_registry_order_is_the_table_order():
+    assert provider_names() == ("gitea_actions", "github_actions", "gitlab_ci", "jenkins")
+    positions = [TABLE_2_1_ORDER.index(name) for name in provider_names()]
+    assert positions == sorted(positions)
+    assert provider_names()[-1] == "jenkins"
+
+
+def test_every_provider_module_has_the_interface():
+    for provider in PROVIDERS:
+        assert callable(provider.detect) and callable(provider.read)
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"GITHUB_ACTIONS": "true", "JENKINS_URL": "http://stale-jenkins/"}, "github_actions"),  # T29
+        ({"GITEA_ACTIONS": "true", "GITHUB_ACTIONS": "true"}, "gitea_actions"),
+        ({"GITLAB_CI": "true", "JENKINS_URL": "http://jenkins/"}, "gitlab_ci"),
+        ({"GITHUB_ACTION": "__run_2"}, "github_actions"),
+        ({"JENKINS_URL": "http://jenkins/"}, "jenkins"),
+        ({"GITHUB_ACTIONS": "false", "JENKINS_URL": "http://jenkins/"}, "jenkins"),
+        ({"GITEA_ACTIONS": "", "GITHUB_ACTIONS": "true"}, "github_actions"),
+        ({"GITLAB_CI": "  ", "JENKINS_URL": "http://jenkins/"}, "jenkins"),
+        ({"GITLAB_CI": "FALSE"}, None),
+        ({"GITHUB_ACTIONS": "$(GITHUB_ACTIONS)"}, None),
+        ({"JENKINS_URL": "${JENKINS_URL}"}, None),
+        ({}, None),
+    ],
+)
+def test_first_match_wins_and_unset_values_do_not_match(detect, env, expected):
+    ctx, _ = detect(env)
+    assert ctx.ci_name == expected
+    assert ctx.is_ci is (expected is not None)
+
+
+@pytest.mark.parametrize(
+    "env, is_ci",
+    [
+        ({"CI": "true"}, True),
+        ({"CI": "1"}, True),
+        ({"CI": "woodpecker"}, True),  # a provider not implemented yet still counts as CI
+        ({"CI": "false"}, False),
+        ({"CI": "False "}, False),
+        ({"CI": ""}, False),
+    ],
+)
+def test_ci_variable_alone_only_sets_is_ci(detect, env, is_ci):
+    ctx, _ = detect(env)
+    assert ctx.ci_name is None
+    assert ctx.is_ci is is_ci
+
+
+def test_ci_false_never_vetoes_a_provider(detect):
+    ctx, _ = detect({"CI": "false", "GITLAB_CI": "true"})
+    assert (ctx.ci_name, ctx.is_ci) == ("gitlab_ci", True)

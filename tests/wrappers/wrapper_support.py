@@ -1,0 +1,138 @@
+"""Helpers for the wrapper tests: tool lookup, a fake ReleaseBits server, a scratch repo.
+
+Every test here runs a wrapper under its real executor (act, gitlab-ci-local, groovy) or a
+linter. A missing tool is a failure, never a skip: `.ci/run` installs them all.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+NODE_BIN = HERE / "node_modules" / ".bin"
+
+# What a scratch copy of the project needs to build and run the wrappers.
+PROJECT_FILES = ("action.yml", "actions", "gitlab-ci", "jenkins", "src", "pyproject.toml", "README.md")
+
+def tool(name: str) -> str:
+    """Absolute path of an executor or linter; fails the test when it is not installed."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), str(NODE_BIN), os.environ.get("PATH", "")])
+    found = shutil.which(name, path=search)
+    if not found:
+        pytest.fail(f"{name} is not installed: run the install lines of .ci/run", pytrace=False)
+    return found
+
+
+def clean_env(**extra: str) -> Dict[str, str]:
+    """The test process's environment without CI or shipmark variables that would leak in."""
+    drop = ("SHIPMARK_", "GITHUB_", "GITLAB_", "CI_", "RUNNER_", "ACTIONS_", "JENKINS_", "BUILD_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k not in ("CI", "WORKSPACE")}
+    env.update(extra)
+    return env
+
+
+def run(cmd: List[str], *, cwd: Path, env: Optional[Dict[str, str]] = None, timeout: float = 300,
+        check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command with stdin closed; on failure show its output in the assertion."""
+    proc = subprocess.run(cmd, cwd=str(cwd), env=env if env is not None else clean_env(),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-12000:]}", pytrace=False)
+    return proc
+
+
+def make_repo(dest: Path, extra: Dict[str, str] = None) -> Path:
+    """A git repository holding a copy of the project (plus extra files), as a user's would."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    for rel, text in (extra or {}).items():
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git = ["git", "-c", "user.name=shipmark tests", "-c", "user.email=tests@example.invalid",
+           "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
+    run(git + ["init", "-q"], cwd=dest)
+    run(git + ["add", "-A"], cwd=dest)
+    run(git + ["commit", "-q", "-m", "fixture"], cwd=dest)
+    return dest
+
+
+class FakeReleaseBits:
+    """A loopback ReleaseBits API: records every request, answers like the real service."""
+
+    def __init__(self) -> None:
+        self.requests: List[dict] = []
+        self.fail_with: Optional[int] = None  # answer POSTs with this status instead of 201
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def _record(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                entry = {"method": self.command, "path": self.path, "headers": dict(self.headers), "json": body}
+                outer.requests.append(entry)
+                return entry
+
+            def _answer(self, status: int, payload) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._record()
+                self._answer(200, [])
+
+            def do_POST(self):
+                self._record()
+                if outer.fail_with:
+                    self._answer(outer.fail_with, {"detail": "rejected by the fake server"})
+                else:
+                    self._answer(201, {"id": str(uuid.uuid4())})
+
+            do_PUT = do_PATCH = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def posts(self) -> List[dict]:
+        return [r for r in self.requests if r["method"] != "GET"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def version() -> str:
+    for line in (REPO / "src" / "shipmark" / "__init__.py").read_text().splitlines():
+        if line.startswith("__version__"):
+            return line.split('"')[1]
+    raise AssertionError("no __version__")
