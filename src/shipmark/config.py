@@ -38,8 +38,8 @@ class FileModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    defaults: Defaults = Field(default_factory=Defaults)
-    targets: Dict[str, Dict[str, Any]] = Field(default_factory=dict)
+    defaults: Optional[Defaults] = None
+    targets: Optional[Dict[str, Any]] = None
     spool: Optional[str] = None
 
 
@@ -177,12 +177,15 @@ def load_settings(
         raise ConfigError("\n".join(_format_validation(exc, label, FileModel))) from None
 
     raw_targets: Dict[str, Dict[str, Any]] = {}
-    for name, body in top.targets.items():
+    for name, body in (top.targets or {}).items():
         if not isinstance(body, dict):
             raise ConfigError(f"{label}: target '{name}': must be a mapping of keys")
         raw_targets[str(name)] = expand_vars(dict(body), env, f"{label}: target '{name}'")
     defaults_raw = expand_vars(data.get("defaults") or {}, env, f"{label}: defaults")
-    defaults = Defaults.model_validate(defaults_raw)
+    try:
+        defaults = Defaults.model_validate(defaults_raw)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_format_validation(exc, f"{label}: defaults", Defaults))) from None
     spool = expand_vars(top.spool, env, f"{label}: spool") if top.spool else None
 
     # Environment targets: names are case-insensitive, so match file targets that way.

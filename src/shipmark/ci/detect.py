@@ -21,16 +21,6 @@ if TYPE_CHECKING:  # models imports pydantic; keep `import shipmark.ci` light
 
 Warn = Callable[[str], None]
 
-_PR_KEYS = (
-    "pr",
-    "pr_head_branch",
-    "pr_base_branch",
-    "pr_merge_ref",
-    "pr_head_sha",
-    "pr_base_sha",
-    "pr_merge_base_sha",
-)
-
 
 def _note_to_stderr(message: str) -> None:
     print(f"shipmark: note: {message}", file=sys.stderr)
@@ -79,7 +69,7 @@ def detect_context(
     source = "env" if commit else None
     tag = _first(facts.tag, normalize_tag)
     branch = _first(facts.branch, normalize_branch)
-    if is_pr:
+    if is_pr:  # rule 7: every pr* key stays null otherwise
         ctx["pr"] = _first(facts.pr, pr_number)
         ctx["pr_head_branch"] = branch
         ctx["pr_base_branch"] = _first(facts.pr_base_branch, normalize_branch)
@@ -131,10 +121,8 @@ def detect_context(
         slug = slug or slug_from_url(remote)
 
     ctx.update(commit=commit, source=source, tag=tag, branch=branch, repository_url=repository_url, slug=slug)
-    if not is_pr:
-        ctx.update({key: None for key in _PR_KEYS})  # rule 7
 
-    if False:
+    if source == "env":
         _warn_if_checkout_differs(git, commit, ctx["pr_head_sha"], warn)
 
     # An empty string must never reach the object (1.1).

@@ -79,6 +79,16 @@ def test_repository_url_loses_the_job_token(detect):
     assert "s3cr3t" not in dumped and "gitlab-ci-token" not in dumped
 
 
+def test_job_and_pipeline_urls_lose_credentials_but_keep_query_and_fragment(detect):
+    env = gitlab_env(
+        CI_PIPELINE_URL="https://u:pw@gitlab.example.com/acme/platform/shop/-/pipelines/1290345?tab=jobs",
+        CI_JOB_URL="https://u:pw@gitlab.example.com/acme/platform/shop/-/jobs/7712001#L12",
+    )
+    ctx, _ = detect(env)
+    assert ctx.build_url == "https://gitlab.example.com/acme/platform/shop/-/pipelines/1290345?tab=jobs"
+    assert ctx.job_url == "https://gitlab.example.com/acme/platform/shop/-/jobs/7712001#L12"
+
+
 def test_tag_pipeline_has_tag_and_no_branch(detect):
     # CI_COMMIT_REF_NAME holds the tag here and CI_COMMIT_BRANCH is unset (trap T21).
     env = gitlab_env(CI_PIPELINE_SOURCE="push", CI_COMMIT_TAG="v2.3.0", CI_COMMIT_REF_NAME="v2.3.0", CI_COMMIT_BRANCH="")

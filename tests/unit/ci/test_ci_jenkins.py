@@ -160,3 +160,9 @@ def test_git_url_1_and_scp_style(detect):
     ctx, _ = detect(env)
     assert ctx.repository_url == "git@github.com:acme/shop.git"
     assert ctx.slug == "acme/shop"
+
+
+def test_build_url_credentials_are_removed(detect):
+    env = jenkins_env(BUILD_URL="https://admin:hunter2@jenkins.example.com/job/shop/57/")
+    ctx, _ = detect(env)
+    assert ctx.build_url == "https://jenkins.example.com/job/shop/57/"

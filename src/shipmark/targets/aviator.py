@@ -1,0 +1,338 @@
+"""Aviator Releases: release candidates and per-environment deployment status.
+
+Model: release project -> release -> release candidate (RC) -> deployments of an
+RC to an environment. ``release create`` creates an RC at a commit; ``deploy``
+reports a deployment's status with PATCH (idempotent, no Aviator workflow run),
+or, with ``--param trigger_workflow=true``, asks Aviator to run the
+environment's deploy workflow (POST). The API has no free-form field on any
+record, so there is no event-key lookup: re-runs are safe for PATCH (same
+request, same state) and reported by the server's error for RC creation.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
+
+from pydantic import Field, SecretStr, field_validator
+
+from shipmark.errors import ApiError, UnsupportedError, UsageError
+from shipmark.models import Result, Status
+from shipmark.targets.base import Request, Target, TargetConfig, segment
+
+# "release-version-rcX" (API reference) or "<release>.rcN" (terminology page).
+RC_VERSION = re.compile(r"[-.]rc[0-9]+\Z")
+FULL_SHA = re.compile(r"[0-9a-f]{40}\Z")
+REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
+PER_PAGE = 100  # the API's maximum
+PROBE_ENVIRONMENT = "shipmark-probe"
+
+# Aviator's deployment states, read back (statuses grew over time; unknown stays unmapped).
+READ_STATUS: Dict[str, Status] = {
+    "pending": Status.QUEUED,
+    "in_progress": Status.IN_PROGRESS,
+    "success": Status.SUCCESS,
+    "failure": Status.FAILURE,
+    "error": Status.FAILURE,
+    "canceling": Status.IN_PROGRESS,
+    "canceled": Status.CANCELLED,
+    "cancelled": Status.CANCELLED,
+}
+
+# --param keys each operation understands.
+PARAMS: Dict[str, Tuple[str, ...]] = {
+    "deploy": ("trigger_workflow",),
+    "deployment_update": (),
+    "release_create": ("trigger_build_workflow",),
+    "deployment_list": (),
+}
+
+
+class AviatorConfig(TargetConfig):
+    default_url: ClassVar[Optional[str]] = "https://api.aviator.co"
+    url_required: ClassVar[bool] = False
+
+    token: SecretStr  # every Aviator endpoint needs a Bearer token
+    project: str = Field(min_length=1)  # release project name, case sensitive
+    repository: Optional[str] = None  # owner/name; needed by `release create`
+
+    @field_validator("repository")
+    @classmethod
+    def _owner_name(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not REPOSITORY.match(value):
+            raise ValueError(f"expected owner/name (e.g. acme/web), got {value!r}")
+        return value
+
+
+def parse_error(status: int, text: str, content_type: str) -> str:
+    """Aviator errors are {"error": "<text>"}; anything else falls back to the generic reader."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"].strip():
+        return data["error"].strip()
+    from shipmark.http import default_error_message  # lazy: keeps requests out of import time
+
+    return default_error_message(status, text, content_type)
+
+
+def is_true(value: str, key: str) -> bool:
+    word = value.strip().lower()
+    if word in ("true", "1", "yes"):
+        return True
+    if word in ("false", "0", "no", ""):
+        return False
+    raise UsageError(f"--param {key}={value!r}: expected true or false")
+
+
+class Aviator(Target):
+    type = "aviator"
+    config_model = AviatorConfig
+    status_map = {
+        Status.QUEUED: "pending",
+        Status.IN_PROGRESS: "in_progress",
+        Status.SUCCESS: "success",
+        Status.FAILURE: "failure",
+        Status.CANCELLED: "canceled",
+        Status.SKIPPED: None,
+    }
+    supports_lookup = False
+
+    config: AviatorConfig
+
+    @classmethod
+    def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
+        token = config.token_value() or ""
+        return {
+            "base_url": config.url or AviatorConfig.default_url,
+            "headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            "error_parser": parse_error,
+            "retry_methods": ["PATCH"],  # PATCH sets a state: sending it twice changes nothing
+        }
+
+    # -- validation before anything is sent -----------------------------------
+    def check(self, request: Request) -> None:
+        super().check(request)
+        op = request.operation
+        valid = PARAMS.get(op, ())
+        unknown = sorted(set(request.params) - set(valid))
+        if unknown:
+            allowed = ", ".join(valid) if valid else "none"
+            raise UsageError(f"unknown --param {', '.join(unknown)} for aviator {op.replace('_', ' ')} "
+                             f"(valid: {allowed})")
+        for key in valid:
+            if key in request.params:
+                is_true(request.params[key], key)
+        if op in ("deploy", "deployment_update", "deployment_list"):
+            self._environment(request)
+        if op in ("deploy", "deployment_update", "release_create"):
+            self._rc_version(request)
+        if op in ("deploy", "deployment_update") and not self._triggers_workflow(request):
+            self.service_status(request.event.status)
+        if op == "deploy" and self._triggers_workflow(request) and request.event.status in (
+                Status.FAILURE, Status.CANCELLED, Status.SKIPPED):
+            raise UsageError(f"--param trigger_workflow=true starts an Aviator deployment; it cannot "
+                             f"record --status {request.event.status.value} (drop the param)")
+        if op == "release_create":
+            self._repository()
+            self._full_commit(request)
+
+    def _environment(self, request: Request) -> str:
+        env = request.event.environment
+        if not env:
+            raise UnsupportedError("Aviator needs the environment: pass -e NAME "
+                                   "(an environment of the release project, case sensitive)")
+        return env
+
+    def _rc_version(self, request: Request) -> str:
+        version = request.event.version
+        if not version:
+            raise UnsupportedError("Aviator needs the release candidate version: pass --version "
+                                   "(e.g. 1.4.0-rc1)")
+        if not RC_VERSION.search(version):
+            raise UnsupportedError(f"--version {version!r} is not an Aviator release candidate version: "
+                                   "it must end in -rc<N> or .rc<N> (e.g. --version 1.4.0-rc1)")
+        return version
+
+    def _repository(self) -> str:
+        if not self.config.repository:
+            raise UnsupportedError("Aviator release create needs the target's repository key "
+                                   "(owner/name, e.g. repository: acme/web) in the config")
+        return self.config.repository
+
+    def _full_commit(self, request: Request) -> str:
+        commit = (request.event.commit or "").lower()
+        if not FULL_SHA.match(commit):
+            shown = f"{request.event.commit!r}" if request.event.commit else "no commit was detected"
+            raise UnsupportedError(f"Aviator release create needs the full 40-character commit sha "
+                                   f"({shown}): pass --commit with the full sha")
+        return commit
+
+    @staticmethod
+    def _triggers_workflow(request: Request) -> bool:
+        value = request.params.get("trigger_workflow")
+        return value is not None and is_true(value, "trigger_workflow")
+
+    # -- paths -------------------------------------------------------------
+    def _deployments_path(self, environment: str) -> str:
+        return (f"/api/releases/{segment(self.config.project)}/environments/"
+                f"{segment(environment)}/deployments")
+
+    def _release_path(self, version: str) -> str:
+        return f"/api/releases/{segment(self.config.project)}/releases/{segment(version)}"
+
+    # -- operations ----------------------------------------------------------
+    def release_create(self, request: Request) -> Result:
+        version = self._rc_version(request)
+        path = self._release_path(version)
+        body = {
+            "repo": self._repository(),
+            "commit": self._full_commit(request),
+            "trigger_build_workflow": is_true(request.params.get("trigger_build_workflow", "false"),
+                                              "trigger_build_workflow"),
+        }
+
+        def send() -> Result:
+            try:
+                resp = self.http.request("POST", path, json=body)
+            except ApiError as exc:
+                if exc.status_code in (400, 409, 422) and "exist" in exc.message.lower():
+                    exc.message += (f" (release candidate {version} may come from an earlier run of this job; "
+                                    "Aviator offers no lookup to confirm it)")
+                raise
+            if resp.dry_run:
+                return self.result(request, message="dry run: not sent")
+            return self.result(request, id=version, url=self.http.url(path), status_code=resp.status_code)
+
+        # No lookup: Aviator keeps no free-form data on a release candidate.
+        return self.create_once(request, send, lookup=None)
+
+    def deploy(self, request: Request) -> Result:
+        if self._triggers_workflow(request):
+            return self._trigger_deployment(request)
+        return self._set_status(request)
+
+    def deployment_update(self, request: Request) -> Result:
+        # Aviator keys a deployment by environment + RC version; --id is not needed.
+        return self._set_status(request)
+
+    def _set_status(self, request: Request) -> Result:
+        environment = self._environment(request)
+        version = self._rc_version(request)
+        word = self.service_status(request.event.status)
+        path = self._deployments_path(environment)
+        try:
+            resp = self.http.request("PATCH", path, json={"release_candidate_version": version, "status": word})
+        except ApiError as exc:
+            if exc.status_code == 400 and word == "success" and "status" in exc.message.lower():
+                exc.message += " (older Aviator servers do not accept status 'success')"
+            raise
+        if resp.dry_run:
+            return self.result(request, message="dry run: not sent")
+        return self._deployment_result(request, environment, version, resp.status_code,
+                                       remote_status=request.event.status.value)
+
+    def _trigger_deployment(self, request: Request) -> Result:
+        environment = self._environment(request)
+        version = self._rc_version(request)
+        path = self._deployments_path(environment)
+
+        def send() -> Result:
+            resp = self.http.request("POST", path, json={"release_candidate_version": version})
+            if resp.dry_run:
+                return self.result(request, message="dry run: not sent")
+            return self._deployment_result(request, environment, version, resp.status_code,
+                                           message="Aviator deploy workflow started")
+
+        # No lookup: a deployment carries no free-form data, and a re-run may mean "deploy again".
+        return self.create_once(request, send, lookup=None)
+
+    def _deployment_result(self, request: Request, environment: str, version: str, status_code: Optional[int],
+                           **fields: Any) -> Result:
+        result = self.result(request, id=f"{version}@{environment}", url=self.http.url(self._deployments_path(
+            environment)), status_code=status_code, **fields)
+        result.raw = {"environment": environment, "release_candidate_version": version}  # for poll()
+        return result
+
+    def deployment_list(self, request: Request) -> Result:
+        environment = self._environment(request)
+        wanted = request.event.version
+        items: List[Dict[str, Any]] = []
+        page = 1
+        while True:
+            batch = self._deployments_page(environment, page)
+            if batch is None:  # dry run: the first request is shown, nothing comes back
+                return self.result(request, items=[], message="dry run: not sent")
+            for deployment in batch:
+                if wanted and wanted not in (deployment.get("release_candidate_version"),
+                                             deployment.get("release_version")):
+                    continue
+                items.append(self._item(deployment, environment))
+                if request.limit and len(items) >= request.limit:
+                    return self.result(request, items=items)
+            if len(batch) < PER_PAGE:
+                return self.result(request, items=items)
+            page += 1
+
+    def _deployments_page(self, environment: str, page: int, per_page: int = PER_PAGE
+                          ) -> Optional[List[Dict[str, Any]]]:
+        resp = self.http.request("GET", self._deployments_path(environment),
+                                 params={"page": page, "per_page": per_page})
+        if resp.dry_run:
+            return None
+        data = resp.json()
+        if isinstance(data, dict):  # tolerate an envelope, should the API grow one
+            data = next((data[k] for k in ("deployments", "data", "results") if isinstance(data.get(k), list)), data)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise ApiError(f"unexpected response from Aviator (HTTP {resp.status_code}): "
+                           "expected a JSON array of deployments", status_code=resp.status_code)
+        return [d for d in data if isinstance(d, dict)]
+
+    def _item(self, deployment: Dict[str, Any], environment: str) -> Dict[str, Any]:
+        word = deployment.get("status")
+        status = READ_STATUS.get(str(word)) if word is not None else None
+        return {
+            "id": str(deployment["id"]) if deployment.get("id") is not None else None,
+            "status": status.value if status else word,
+            "version": deployment.get("release_candidate_version") or deployment.get("release_version"),
+            "environment": deployment.get("environment_name") or environment,
+            "commit": deployment.get("commit") or deployment.get("commit_sha"),
+            "created_at": deployment.get("deploy_start_at") or deployment.get("created_at"),
+            "url": None,
+            "raw": deployment,
+        }
+
+    # -- hooks ---------------------------------------------------------------
+    def poll(self, result: Result) -> Tuple[Optional[Status], str]:
+        """The newest deployment of the RC in the first page of the environment's list."""
+        where = result.raw if isinstance(result.raw, dict) else {}
+        environment = where.get("environment")
+        version = where.get("release_candidate_version")
+        if not (environment and version):
+            version, _, environment = (result.id or "").partition("@")
+        if not (environment and version):
+            return None, "unknown deployment"
+        batch = self._deployments_page(environment, 1) or []
+        for deployment in batch:
+            if deployment.get("release_candidate_version") == version:
+                word = str(deployment.get("status") or "unknown")
+                return READ_STATUS.get(word), word
+        return None, "not listed yet"
+
+    def probe(self) -> str:
+        """One authenticated GET. Aviator has no environment-free read, so ask for an
+        environment that should not exist: 404 "Release environment not found" proves
+        the token and the project; 401/403 and "project not found" are errors."""
+        resp = self.http.request("GET", self._deployments_path(PROBE_ENVIRONMENT),
+                                 params={"per_page": 1}, ok=(404,))
+        if resp.status_code != 404:
+            return f"authenticated; project {self.config.project!r} found"
+        message = parse_error(404, resp.text, resp.headers.get("Content-Type", ""))
+        if "environment" in message.lower():
+            return f"authenticated; project {self.config.project!r} found"
+        raise ApiError(f"HTTP 404 (not found): {message} (project {self.config.project!r}; names are "
+                       "case sensitive)", status_code=404)
+

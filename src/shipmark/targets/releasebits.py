@@ -1,0 +1,325 @@
+"""The `releasebits` target: records finished deployments of one component.
+
+ReleaseBits (seed: /work/shared/seeds/releasebits.md, API.md section 1) keeps
+deployment records only: `POST /components/{slug}/deployments/` adds one, and
+`GET /components/{slug}/deployments` returns them all as a bare JSON array. There
+is no update, no per-record read and no dedupe key, so:
+
+- only final states can be sent (a POST always adds a record; a "started" record
+  could never be finished);
+- the event key travels in `meta_data.shipmark_event_key` and the list is the
+  lookup that makes re-runs and retries after a possibly-landed POST safe.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
+from urllib.parse import urljoin, urlsplit
+
+from pydantic import SecretStr, field_validator
+
+from shipmark.errors import ApiError, UnsupportedError, UsageError
+from shipmark.models import Result, Status, utc_iso
+from shipmark.targets.base import Request, Target, TargetConfig, segment
+
+EVENT_KEY_FIELD = "shipmark_event_key"
+# The documented API has no paging; these bound the defensive Link-header paging.
+MAX_PAGES = 100
+LOOKUP_PAGES = 2
+# Envelope keys tolerated around the list, in case the server ever wraps the array.
+_ENVELOPE_KEYS = ("deployments", "data", "results", "items")
+
+
+class ReleaseBitsConfig(TargetConfig):
+    default_url: ClassVar[Optional[str]] = "https://api.releasebits.com"
+    url_required: ClassVar[bool] = True
+
+    component: str
+    token: SecretStr  # every ReleaseBits request is authenticated
+
+    @field_validator("component")
+    @classmethod
+    def _component(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must be the component's URL slug (e.g. web), not empty")
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty: set it to a ReleaseBits API token (from /account/tokens)")
+        return value
+
+
+class ReleaseBits(Target):
+    type = "releasebits"
+    config_model = ReleaseBitsConfig
+    # `result` is free text in the seed (only "success" shown): shipmark sends its own words.
+    status_map = {
+        Status.QUEUED: None,
+        Status.IN_PROGRESS: None,
+        Status.SUCCESS: "success",
+        Status.FAILURE: "failure",
+        Status.CANCELLED: "cancelled",
+        Status.SKIPPED: "skipped",
+    }
+    supports_lookup = True
+
+    config: ReleaseBitsConfig
+
+    @classmethod
+    def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
+        return {
+            "base_url": config.url or "",
+            "headers": {"Authorization": f"Bearer {config.token_value()}"},
+            "error_parser": _error_parser(getattr(config, "component", "")),
+        }
+
+    # -- paths -------------------------------------------------------------
+    def _create_path(self) -> str:
+        # The seed's POST has a trailing slash; its GET has none.
+        return f"/components/{segment(self.config.component)}/deployments/"
+
+    def _list_path(self) -> str:
+        return f"/components/{segment(self.config.component)}/deployments"
+
+    # -- validation before anything is sent -----------------------------------
+    def check(self, request: Request) -> None:
+        super().check(request)
+        if request.params:
+            raise UsageError(
+                f"--param {', '.join(sorted(request.params))}: releasebits takes no --param "
+                "(valid: none); its fields come from --version, -e, --host, --name, --meta and the CI context"
+            )
+        if request.operation != "deploy":
+            return
+        status = request.event.status
+        if self.status_map.get(status) is None:
+            raise UnsupportedError(
+                f"status {status.value!r} cannot be represented by releasebits: it records finished "
+                "deployments only (success, failure, cancelled, skipped); record the end with "
+                "`shipmark deployment finish`"
+            )
+        if not request.event.version:
+            raise UsageError(
+                "releasebits needs a version: pass --version (or set SHIPMARK_VERSION, or run where a tag "
+                "or commit is detected)"
+            )
+
+    # -- deploy ------------------------------------------------------------
+    def deploy(self, request: Request) -> Result:
+        body = self._deployment_body(request)
+
+        def send() -> Result:
+            resp = self.http.request("POST", self._create_path(), json=body)
+            if resp.dry_run:
+                return self.result(request, url=self._list_url(), message="dry run: not sent")
+            data = resp.json()
+            record_id = data.get("id") if isinstance(data, dict) else None
+            return self.result(
+                request,
+                id=str(record_id) if record_id is not None else None,
+                url=self._list_url(),
+                status_code=resp.status_code,
+                message=None if record_id is not None else "recorded; the response carried no id",
+            )
+
+        return self.create_once(request, send, lambda: self._find_recorded(request))
+
+    def _deployment_body(self, request: Request) -> Dict[str, Any]:
+        event = request.event
+        ctx = event.context
+        meta: Dict[str, Any] = {
+            "ci_provider": ctx.ci_name,
+            "ci_run_id": ctx.build,
+            "ci_run_url": ctx.build_url,
+        }
+        meta.update(event.meta)  # the user's --meta wins over what was detected
+        meta[EVENT_KEY_FIELD] = event.event_key  # but never over the key re-runs are matched by
+        body: Dict[str, Any] = {
+            "version": event.version,
+            "result": self.service_status(event.status),
+            "stage": event.environment,
+            "host": event.host,
+            "started_at": utc_iso(event.started_at),
+            "finished_at": utc_iso(event.finished_at),
+            "commit_sha": event.commit,
+            "code_name": event.name,
+            "branch": event.branch,
+            "tag": event.tag,
+            "meta_data": {k: v for k, v in meta.items() if v is not None},
+        }
+        # Unknown fields are left out rather than sent as null (the server fills finished_at).
+        return {k: v for k, v in body.items() if v is not None}
+
+    def _find_recorded(self, request: Request) -> Optional[Result]:
+        key = request.event.event_key
+        if not key:
+            return None
+        records, status_code = self._fetch(lambda _records: False, max_pages=LOOKUP_PAGES)
+        for record in records:
+            meta = record.get("meta_data")
+            if isinstance(meta, dict) and meta.get(EVENT_KEY_FIELD) == key:
+                record_id = record.get("id")
+                return self.result(
+                    request,
+                    id=str(record_id) if record_id is not None else None,
+                    url=self._list_url(),
+                    status_code=status_code,
+                    message="already recorded",
+                )
+        return None
+
+    # -- deployment list ---------------------------------------------------
+    def deployment_list(self, request: Request) -> Result:
+        wanted_env = request.event.environment
+        wanted_version = request.event.version
+
+        def matches(record: Dict[str, Any]) -> bool:
+            return (wanted_env is None or record.get("stage") == wanted_env) and \
+                (wanted_version is None or record.get("version") == wanted_version)
+
+        def enough(records: List[Dict[str, Any]]) -> bool:
+            return request.limit > 0 and sum(1 for r in records if matches(r)) >= request.limit
+
+        records, status_code = self._fetch(enough, max_pages=MAX_PAGES)
+        if request.dry_run:
+            return self.result(request, items=[], message="dry run: not sent")
+        # Newest first, then --limit: `list -e production --limit 1` is the current deployment.
+        items = sorted((self._item(r) for r in records if matches(r)), key=_newest_first)
+        if request.limit:
+            items = items[: request.limit]
+        return self.result(request, items=items, status_code=status_code)
+
+    def _item(self, record: Dict[str, Any]) -> Dict[str, Any]:
+        word = record.get("result")
+        record_id = record.get("id")
+        return {
+            "id": str(record_id) if record_id is not None else None,
+            "status": _normalize(word),
+            "version": record.get("version"),
+            "environment": record.get("stage"),
+            "commit": record.get("commit_sha"),
+            "created_at": record.get("finished_at") or record.get("started_at"),
+            "url": None,  # the API has no per-record address
+            "raw": record,
+        }
+
+    # -- check --online ----------------------------------------------------
+    def probe(self) -> str:
+        records, _ = self._fetch(lambda _records: False, max_pages=1)
+        return f"authenticated; component {self.config.component!r}: {len(records)} deployment(s)"
+
+    # -- reading the list --------------------------------------------------
+    def _list_url(self) -> str:
+        return self.http.url(self._list_path())
+
+    def _fetch(self, enough: Callable[[List[Dict[str, Any]]], bool],
+               max_pages: int) -> Tuple[List[Dict[str, Any]], Optional[int]]:
+        """GET the component's deployments, following a Link rel="next" header if one appears.
+
+        The seed documents one complete array; paging is followed only defensively,
+        and only to the same origin (the token goes with every request).
+        """
+        records: List[Dict[str, Any]] = []
+        path: Optional[str] = self._list_path()
+        seen = set()
+        status_code: Optional[int] = None
+        pages = 0
+        while path and pages < max_pages:
+            pages += 1
+            seen.add(path)
+            resp = self.http.request("GET", path)
+            if resp.dry_run:
+                return [], None
+            status_code = resp.status_code
+            records.extend(_records_of(resp.json(), resp.url))
+            if enough(records):
+                break
+            path = _next_link(resp.headers.get("Link") or resp.headers.get("link") or "", resp.url,
+                              self.http.base_url)
+            if path in seen:
+                break
+        return records, status_code
+
+
+# -- helpers -----------------------------------------------------------------
+
+def _error_parser(component: str) -> Callable[[int, str, str], str]:
+    """The error body is undocumented: the default finds message/error keys or shows the text.
+
+    This adds the likely fix for the statuses a misconfigured target produces.
+    """
+    from shipmark.http import default_error_message  # lazily: http imports requests
+
+    def parse(status: int, text: str, content_type: str) -> str:
+        message = default_error_message(status, text, content_type)
+        if status == 401:
+            return f"{message} (use a ReleaseBits API token from /account/tokens as the target's token)"
+        if status == 403:
+            return f"{message} (the token may not write to component {component!r})"
+        if status == 404:
+            return f"{message} (check the component slug {component!r} and the target's url)"
+        return message
+
+    return parse
+
+
+def _records_of(data: Any, url: str) -> List[Dict[str, Any]]:
+    if isinstance(data, dict):
+        for key in _ENVELOPE_KEYS:
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+    if not isinstance(data, list):
+        from shipmark.redact import redact
+
+        raise ApiError(f"unexpected response from {redact(url)}: expected a JSON array of deployments, "
+                       f"got {type(data).__name__ if data is not None else 'an empty body'}")
+    return [record for record in data if isinstance(record, dict)]
+
+
+def _next_link(header: str, current_url: str, base_url: str) -> Optional[str]:
+    """The rel="next" URL of an RFC 8288 Link header, if it stays on the target's origin."""
+    for part in header.split(","):
+        if "<" not in part or ">" not in part:
+            continue
+        target, _, params = part.partition(">")
+        rels = [p.strip() for p in params.split(";") if p.strip().lower().startswith("rel=")]
+        if not any("next" in r.split("=", 1)[1].strip("\"' ").lower().split() for r in rels):
+            continue
+        url = urljoin(current_url, target.strip().lstrip("<").strip())
+        here, base = urlsplit(url), urlsplit(base_url)
+        if (here.scheme, here.netloc) != (base.scheme, base.netloc):
+            return None  # never send the token to another host
+        return url
+    return None
+
+
+_REVERSE_STATUS = {"success": "success", "failure": "failure", "cancelled": "cancelled", "skipped": "skipped"}
+
+
+def _normalize(word: Any) -> Optional[str]:
+    if word is None:
+        return None
+    return _REVERSE_STATUS.get(str(word).strip().lower(), str(word))
+
+
+def _parse_time(value: Any) -> Optional[datetime]:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _newest_first(item: Dict[str, Any]) -> Tuple[int, float]:
+    # Records without a readable time keep their order, after the dated ones (sorted is stable).
+    when = _parse_time(item.get("created_at"))
+    return (0, -when.timestamp()) if when else (1, 0.0)

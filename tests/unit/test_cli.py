@@ -1,0 +1,268 @@
+"""The CLI contract: commands, output streams, exit codes, the embedded default, CI outputs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import pytest
+from click.testing import CliRunner
+
+from shipmark import __version__
+from shipmark.cli import cli
+from shipmark.models import RESULT_KEYS
+from tests.conftest import CANARY, HEAD_SHA, SHA, assert_no_canary, run_cli
+
+MERGE_SHA = "1111111111111111111111111111111111111111"
+
+
+def runner() -> CliRunner:
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        return CliRunner()
+
+
+def invoke(args: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None):
+    r = runner()
+    if cwd is None:
+        return r.invoke(cli, list(args), env=env or {}, catch_exceptions=False)
+    import os
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return r.invoke(cli, list(args), env=env or {}, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def github_push_env(**extra: str) -> Dict[str, str]:
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_SHA": SHA, "GITHUB_REF": "refs/heads/main",
+           "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch", "GITHUB_EVENT_NAME": "push",
+           "GITHUB_REPOSITORY": "acme/shop", "GITHUB_SERVER_URL": "https://github.com",
+           "GITHUB_RUN_ID": "42", "GITHUB_JOB": "deploy", "GITHUB_ACTOR": "octo"}
+    env.update(extra)
+    return env
+
+
+def file_config(tmp_path: Path, name: str = "out") -> Path:
+    (tmp_path / "shipmark.yml").write_text(
+        f"defaults:\n  environment: production\ntargets:\n  {name}: {{type: file, path: events.jsonl}}\n")
+    return tmp_path / "events.jsonl"
+
+
+def test_version_flag() -> None:
+    result = invoke(["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"shipmark {__version__}"
+
+
+def test_help_lists_every_command_group() -> None:
+    out = invoke(["--help"]).stdout
+    for command in ("context", "deploy", "deployment", "release", "build", "targets", "check", "flush"):
+        assert f"\n  {command} " in out
+    sub = invoke(["deployment", "--help"]).stdout
+    for command in ("start", "finish", "update", "list", "retry", "get", "create"):
+        assert f"\n  {command} " in sub
+    assert "Exit status: 0 delivered" in invoke(["deploy", "--help"]).stdout
+
+
+def test_embedded_default_prints_the_event(tmp_path: Path) -> None:
+    result = invoke(["deploy", "-e", "production"], env=github_push_env(), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    event = json.loads(result.stdout)
+    assert event["environment"] == "production"
+    assert event["status"] == "success"
+    assert event["commit"] == SHA
+    assert event["version"] == SHA[:7]  # no tag: the short sha
+    assert event["branch"] == "main"
+    assert event["context"]["ci_name"] == "github_actions"
+    assert len(event["event_key"]) == 16
+    assert "no targets configured" in result.stderr
+
+
+def test_embedded_default_json_is_a_result_array(tmp_path: Path) -> None:
+    result = invoke(["deploy", "-e", "staging", "--json", "--host", "a", "--host", "b"],
+                    env=github_push_env(), cwd=tmp_path)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [d["host"] for d in data] == ["a", "b"]
+    assert all(d["ok"] and d["target"] == "default" and d["event"]["environment"] == "staging" for d in data)
+
+
+def test_tag_is_the_default_version(tmp_path: Path) -> None:
+    env = github_push_env(GITHUB_REF="refs/tags/v2.0.0", GITHUB_REF_NAME="v2.0.0", GITHUB_REF_TYPE="tag")
+    event = json.loads(invoke(["deploy"], env=env, cwd=tmp_path).stdout)
+    assert (event["version"], event["tag"]) == ("v2.0.0", "v2.0.0")
+
+
+def test_version_after_the_subcommand_is_the_event_version(tmp_path: Path) -> None:
+    event = json.loads(invoke(["deploy", "--version", "v9.9.9"], env=github_push_env(), cwd=tmp_path).stdout)
+    assert event["version"] == "v9.9.9"
+    env = github_push_env(SHIPMARK_VERSION="from-env")
+    assert json.loads(invoke(["deploy"], env=env, cwd=tmp_path).stdout)["version"] == "from-env"
+    assert json.loads(invoke(["deploy", "--version", "flag"], env=env, cwd=tmp_path).stdout)["version"] == "flag"
+
+
+def test_environment_precedence(tmp_path: Path) -> None:
+    file_config(tmp_path)
+    (tmp_path / "shipmark.yml").write_text("defaults:\n  environment: from-file\n")
+    assert json.loads(invoke(["deploy"], env=github_push_env(), cwd=tmp_path).stdout)["environment"] == "from-file"
+    env = github_push_env(SHIPMARK_ENVIRONMENT="from-env")
+    assert json.loads(invoke(["deploy"], env=env, cwd=tmp_path).stdout)["environment"] == "from-env"
+    assert json.loads(invoke(["deploy", "-e", "flag"], env=env, cwd=tmp_path).stdout)["environment"] == "flag"
+
+
+def test_pull_request_events_carry_the_head_sha(tmp_path: Path) -> None:
+    payload = {"number": 412, "pull_request": {
+        "number": 412, "head": {"sha": HEAD_SHA, "ref": "feature/login"},
+        "base": {"sha": SHA, "ref": "main"}, "title": 'fix "head": {"sha": "deadbeef"}'}}
+    event_path = tmp_path / "event.json"
+    event_path.write_text(json.dumps(payload))
+    env = github_push_env(GITHUB_EVENT_NAME="pull_request", GITHUB_SHA=MERGE_SHA, GITHUB_REF="refs/pull/412/merge",
+                          GITHUB_REF_NAME="412/merge", GITHUB_HEAD_REF="feature/login", GITHUB_BASE_REF="main",
+                          GITHUB_EVENT_PATH=str(event_path))
+    context = json.loads(invoke(["context", "--json"], env=env, cwd=tmp_path).stdout)
+    assert context["commit"] == MERGE_SHA
+    assert context["pr_head_sha"] == HEAD_SHA
+    assert context["pr"] == "412"
+    event = json.loads(invoke(["deploy", "-e", "preview"], env=env, cwd=tmp_path).stdout)
+    assert event["commit"] == HEAD_SHA
+    assert event["branch"] == "feature/login"
+
+
+def test_context_json_has_the_contract_keys_in_order(tmp_path: Path) -> None:
+    data = json.loads(invoke(["context", "--json"], env=github_push_env(), cwd=tmp_path).stdout)
+    assert list(data) == ["ci_name", "is_ci", "commit", "branch", "tag", "is_pr", "pr", "pr_head_branch",
+                          "pr_base_branch", "pr_merge_ref", "pr_head_sha", "pr_base_sha", "pr_merge_base_sha",
+                          "build", "build_url", "pipeline_id", "job", "job_url", "slug", "repository_url",
+                          "stage", "environment", "actor", "source"]
+    assert "" not in data.values()
+
+
+def test_file_target_json_results_and_events(tmp_path: Path) -> None:
+    events = file_config(tmp_path)
+    result = invoke(["deploy", "--json", "--host", "web-1", "--meta", "ticket=OPS-1", "--name", "Funky"],
+                    env=github_push_env(), cwd=tmp_path)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert list(data[0])[:len(RESULT_KEYS)] == list(RESULT_KEYS)
+    assert data[0]["target"] == "out" and data[0]["type"] == "file" and data[0]["operation"] == "deploy"
+    assert data[0]["url"] == events.resolve().as_uri()
+    written = [json.loads(line) for line in events.read_text().splitlines()]
+    assert len(written) == 1
+    assert written[0]["host"] == "web-1" and written[0]["meta"] == {"ticket": "OPS-1"}
+    assert written[0]["event_key"] == data[0]["event_key"]
+    assert "ok out [web-1]: deploy" in result.stderr
+
+
+def test_event_key_is_stable_across_reruns_and_varies_with_inputs(tmp_path: Path) -> None:
+    file_config(tmp_path)
+
+    def key(*args: str, **env: str) -> str:
+        out = invoke(["deploy", "--json", *args], env=github_push_env(**env), cwd=tmp_path)
+        return json.loads(out.stdout)[0]["event_key"]
+
+    first = key()
+    assert key(GITHUB_RUN_ATTEMPT="2") == first  # a re-run is the same event
+    assert key("--finished-at", "2020-01-01T00:00:00Z") == first  # times do not change identity
+    assert len({first, key("--host", "h"), key("--status", "failure"), key("-e", "staging"),
+                key("--version", "v2")}) == 5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["deploy", "--meta", "novalue"], "--meta 'novalue': expected KEY=VALUE"),
+    (["deploy", "--param", "=x"], "--param '=x': expected KEY=VALUE"),
+    (["deploy", "--started-at", "yesterday"], "--started-at 'yesterday': not an ISO 8601 timestamp"),
+    (["deploy", "--version", "v 1"], "--version 'v 1': must be non-empty with no whitespace"),
+    (["deploy", "--started-at", "2024-01-02T00:00:00Z", "--finished-at", "2024-01-01T00:00:00Z"],
+     "--finished-at is before --started-at"),
+    (["deploy", "--commit", "not-a-sha"], "--commit 'not-a-sha': expected a hex commit sha"),
+    (["deploy", "-t", "ghost"], "--target 'ghost': no such target (configured: out)"),
+    (["deployment", "list", "-t", "out"], "deployment list is not supported by file"),
+    (["deployment", "finish", "--status", "in_progress"], "`deployment finish` takes a final status"),
+    (["release", "cancel"], "`release cancel` names the release with --version"),
+])
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args, message: str) -> None:
+    file_config(tmp_path)
+    result = invoke(args, env=github_push_env(GITHUB_ACTIONS=""), cwd=tmp_path)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_status_is_a_click_usage_error(tmp_path: Path) -> None:
+    result = invoke(["deploy", "--status", "done"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "Invalid value for '--status'" in result.stderr
+
+
+def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "shipmark.yml").write_text("targets:\n  x: {type: file, path: a, colour: red}\n")
+    result = invoke(["deploy"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("shipmark: error: shipmark.yml: target 'x': key 'colour': unknown key")
+    assert "Traceback" not in result.stderr
+
+
+def test_default_target_selection_skips_unsupported(tmp_path: Path) -> None:
+    file_config(tmp_path)
+    result = invoke(["deployment", "list"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no configured target supports deployment list" in result.stderr
+
+
+def test_targets_command_masks_tokens(tmp_path: Path) -> None:
+    (tmp_path / "shipmark.yml").write_text("targets:\n  out: {type: file, path: e.jsonl, token: '${TOK}'}\n")
+    result = invoke(["targets", "--json"], env={"TOK": CANARY}, cwd=tmp_path)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data[0]["name"] == "out" and data[0]["token"] == "***" and "deploy" in data[0]["operations"]
+    assert_no_canary(result.stdout, result.stderr)
+
+
+def test_check_validates_config(tmp_path: Path) -> None:
+    file_config(tmp_path)
+    result = invoke(["check"], cwd=tmp_path)
+    assert result.exit_code == 0
+    assert "config OK" in result.stderr and "1 target(s): out" in result.stderr
+
+
+def test_github_outputs_summary_and_masks(tmp_path: Path) -> None:
+    file_config(tmp_path)
+    (tmp_path / "shipmark.yml").write_text(
+        "targets:\n  out: {type: file, path: events.jsonl, token: '${TOK}'}\n")
+    out_file, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    env = github_push_env(GITHUB_OUTPUT=str(out_file), GITHUB_STEP_SUMMARY=str(summary), TOK=CANARY)
+    result = invoke(["deploy", "-e", "prod"], env=env, cwd=tmp_path)
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0] == f"::add-mask::{CANARY}"
+    outputs = dict(line.split("=", 1) for line in out_file.read_text().splitlines())
+    assert outputs["ok"] == "true"
+    assert json.loads(outputs["results"])[0]["target"] == "out"
+    assert outputs["out-url"].startswith("file://")
+    assert "| out | deploy | ok |" in summary.read_text()
+    assert_no_canary(result.stdout, result.stderr, out_file.read_text(), summary.read_text())
+
+
+def test_dotenv_report(tmp_path: Path) -> None:
+    file_config(tmp_path, name="my-sink")
+    dotenv = tmp_path / "shipmark.env"
+    result = invoke(["deploy"], env={"SHIPMARK_DOTENV": str(dotenv)}, cwd=tmp_path)
+    assert result.exit_code == 0
+    lines = dotenv.read_text().splitlines()
+    assert lines[0] == "SHIPMARK_OK=true"
+    assert lines[1].startswith("SHIPMARK_MY_SINK_URL=file://")
+
+
+def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
+    events = file_config(tmp_path)
+    proc = run_cli(["deploy", "--json", "-e", "staging"], env={"SHIPMARK_COMMIT": SHA}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["ok"] is True
+    assert json.loads(events.read_text())["environment"] == "staging"
+    version = run_cli(["--version"])
+    assert version.stdout.strip() == f"shipmark {__version__}"
+    bad = run_cli(["deploy", "--meta", "oops"], cwd=tmp_path)
+    assert bad.returncode == 2 and "expected KEY=VALUE" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,167 @@
+"""Config discovery, ${VAR} expansion, SHIPMARK_TARGET_* variables, precedence and validation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipmark import redact
+from shipmark.config import env_targets, expand_vars, find_config, load_settings
+from shipmark.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_finds_shipmark_yml_then_dot_file(tmp_path: Path) -> None:
+    assert find_config(None, {}, tmp_path) is None
+    write(tmp_path / ".shipmark.yml", "{}")
+    assert find_config(None, {}, tmp_path) == tmp_path / ".shipmark.yml"
+    write(tmp_path / "shipmark.yml", "{}")
+    assert find_config(None, {}, tmp_path) == tmp_path / "shipmark.yml"
+
+
+def test_explicit_path_beats_env_beats_cwd(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "{}")
+    a = write(tmp_path / "a.yml", "{}")
+    b = write(tmp_path / "b.yml", "{}")
+    assert find_config(None, {"SHIPMARK_CONFIG": str(b)}, tmp_path) == b
+    assert find_config(str(a), {"SHIPMARK_CONFIG": str(b)}, tmp_path) == a
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^--config: config file not found: nope.yml$"):
+        find_config("nope.yml", {}, tmp_path)
+    with pytest.raises(ConfigError, match="^SHIPMARK_CONFIG: config file not found"):
+        find_config(None, {"SHIPMARK_CONFIG": "gone.yml"}, tmp_path)
+
+
+def test_var_expansion() -> None:
+    env = {"TOKEN": "s3cret", "EMPTY": ""}
+    assert expand_vars({"a": "x-${TOKEN}-y", "b": ["${TOKEN}"], "c": 3}, env, "f") == \
+        {"a": "x-s3cret-y", "b": ["s3cret"], "c": 3}
+    assert expand_vars("$${TOKEN}", env, "f") == "${TOKEN}"
+    assert expand_vars("${NOPE:-fallback}", env, "f") == "fallback"
+
+
+def test_unset_var_names_the_variable_not_a_value() -> None:
+    with pytest.raises(ConfigError) as exc:
+        expand_vars({"token": "${RELEASEBITS_TOKEN}"}, {}, "shipmark.yml: target 'rb'")
+    assert str(exc.value) == "shipmark.yml: target 'rb'.token: environment variable RELEASEBITS_TOKEN is not set"
+    with pytest.raises(ConfigError, match="environment variable EMPTY is empty"):
+        expand_vars("${EMPTY}", {"EMPTY": ""}, "x")
+
+
+def test_load_file_target_with_expansion(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "defaults:\n  environment: production\n"
+          "targets:\n  out: {type: file, path: '${OUT_DIR}/events.jsonl'}\n")
+    settings = load_settings(None, {"OUT_DIR": "/tmp/x"}, tmp_path)
+    assert settings.defaults.environment == "production"
+    assert list(settings.targets) == ["out"]
+    assert settings.targets["out"].path == "/tmp/x/events.jsonl"
+    assert settings.path == tmp_path / "shipmark.yml"
+
+
+def test_env_defines_a_target_wholly(tmp_path: Path) -> None:
+    env = {"SHIPMARK_TARGET_MY_SINK_TYPE": "file", "SHIPMARK_TARGET_MY_SINK_PATH": "/tmp/e.jsonl",
+           "SHIPMARK_TARGET_MY_SINK_REQUIRED": "true"}
+    settings = load_settings(None, env, tmp_path)
+    cfg = settings.targets["my_sink"]
+    assert (cfg.type, cfg.path, cfg.required) == ("file", "/tmp/e.jsonl", True)
+
+
+def test_env_overrides_file_keys_case_insensitively(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  Out: {type: file, path: a.jsonl}\n")
+    settings = load_settings(None, {"SHIPMARK_TARGET_OUT_PATH": "b.jsonl"}, tmp_path)
+    assert settings.targets["Out"].path == "b.jsonl"
+
+
+def test_env_target_names_resolve_longest_first() -> None:
+    env = {"SHIPMARK_TARGET_A_TYPE": "file", "SHIPMARK_TARGET_A_B_TYPE": "file",
+           "SHIPMARK_TARGET_A_B_PATH": "x", "SHIPMARK_TARGET_A_PATH": "y"}
+    assert env_targets(env) == {"a": {"type": "file", "path": "y"}, "a_b": {"type": "file", "path": "x"}}
+
+
+def test_env_variable_for_an_unknown_target_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="^SHIPMARK_TARGET_GHOST_TOKEN: no target of that name"):
+        load_settings(None, {"SHIPMARK_TARGET_GHOST_TOKEN": "x"}, tmp_path)
+
+
+def test_empty_env_values_are_ignored(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  out: {type: file, path: a.jsonl}\n")
+    settings = load_settings(None, {"SHIPMARK_TARGET_OUT_PATH": ""}, tmp_path)
+    assert settings.targets["out"].path == "a.jsonl"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("targets: [\n", r"^shipmark.yml: line 2, column 1: "),
+    ("- a\n- b\n", r"^shipmark.yml: the top level must be a mapping"),
+    ("surprise: 1\n", r"^shipmark.yml: key 'surprise': unknown key \(valid keys: defaults, spool, targets\)$"),
+    ("targets:\n  x: {path: a}\n", r"^shipmark.yml: target 'x': key 'type' is missing \(one of: .*file.*\)$"),
+    ("targets:\n  x: {type: nosuch}\n", r"^shipmark.yml: target 'x': unknown target type 'nosuch' \(known: "),
+    ("targets:\n  x: {type: file}\n", r"^shipmark.yml: target 'x': key 'path': required key is missing$"),
+    ("targets:\n  x: {type: file, path: a, colour: red}\n",
+     r"^shipmark.yml: target 'x': key 'colour': unknown key \(valid keys: allow_insecure, path, required, "
+     r"timeout, token, type, url\)$"),
+    ("targets:\n  x: {type: file, path: a, timeout: -1}\n", r"^shipmark.yml: target 'x': key 'timeout': "),
+    ("targets:\n  x: {type: file, path: a, required: maybe}\n", r"^shipmark.yml: target 'x': key 'required': "),
+    ("targets:\n  x: notamapping\n", r"^shipmark.yml: target 'x': must be a mapping of keys$"),
+    ("defaults:\n  environment: prod\n  colour: 1\n", r"^shipmark.yml: key 'defaults.colour': unknown key"),
+])
+def test_validation_errors_are_one_readable_line(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path / "shipmark.yml", text)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, {}, tmp_path)
+    assert len(str(exc.value).splitlines()) == 1
+    assert __import__("re").search(message, str(exc.value)), str(exc.value)
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  a: {type: file}\n  b: {type: nope}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, {}, tmp_path)
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 2 and "'a'" in lines[0] and "'b'" in lines[1]
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://example.com", True),
+    ("http://127.0.0.1:8080", True),
+    ("http://127.5.5.5", True),
+    ("http://localhost:9000/api", True),
+    ("http://[::1]:9000", True),
+    ("http://example.com", False),
+    ("http://10.0.0.1", False),
+    ("ftp://example.com", False),
+    ("not a url", False),
+])
+def test_https_required_except_loopback(tmp_path: Path, url: str, ok: bool) -> None:
+    write(tmp_path / "shipmark.yml", f"targets:\n  x: {{type: file, path: a, url: '{url}'}}\n")
+    if ok:
+        assert load_settings(None, {}, tmp_path).targets["x"].url == url
+    else:
+        with pytest.raises(ConfigError, match="target 'x': key 'url'"):
+            load_settings(None, {}, tmp_path)
+
+
+def test_allow_insecure_permits_plain_http(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  x: {type: file, path: a, url: 'http://ci.internal', "
+          "allow_insecure: true}\n")
+    assert load_settings(None, {}, tmp_path).targets["x"].url == "http://ci.internal"
+
+
+def test_tokens_are_registered_and_never_in_errors(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  x: {type: file, path: a, token: '${TOK}', colour: 1}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, {"TOK": "tok-canary-123456"}, tmp_path)
+    assert "tok-canary-123456" not in str(exc.value)
+    assert "tok-canary-123456" in redact.registered()
+
+
+def test_public_view_masks_token(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  x: {type: file, path: a, token: 'tok-abcdef'}\n")
+    view = load_settings(None, {}, tmp_path).targets["x"].public_view()
+    assert view["token"] == "***"
+    assert "tok-abcdef" not in repr(view)
