@@ -90,8 +90,9 @@ def shipmark_bin() -> List[str]:
 def run_cli(args: Sequence[str], *, env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None,
             timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the real `shipmark` in a subprocess with a clean, non-CI environment."""
+    # Keep the per-test spool from _clean_env: CLI runs must not share the user's cache spool.
     base = {k: v for k, v in os.environ.items()
-            if not k.startswith(_LEAKY_PREFIXES) and k != "CI"}
+            if (not k.startswith(_LEAKY_PREFIXES) and k != "CI") or k == "SHIPMARK_SPOOL"}
     base.update(env or {})
     return subprocess.run(shipmark_bin() + list(args), env=base, cwd=str(cwd) if cwd else None,
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

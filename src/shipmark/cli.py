@@ -130,7 +130,7 @@ def _event_options(fn: Callable) -> Callable:
         click.option("--name", metavar="TEXT", help="A name for the event (code name, release name)."),
         click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Extra metadata (repeatable)."),
         click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-                     help="Service-specific field (repeatable), e.g. deploy_from_scratch=true."),
+                     help="Service-specific field (repeatable), e.g. deploy_from_scratch=true; NAME.KEY=VALUE for one target only."),
         click.option("--wait", is_flag=True, help="Poll a remote deployment until it finishes."),
         click.option("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
                      help="Give up waiting after this long (exit 3)."),
@@ -151,6 +151,8 @@ def _list_options(fn: Callable) -> Callable:
         click.option("--version", "version", metavar="VERSION", help="Only this release / version."),
         click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True,
                      help="Entries per target (0 = all); pages are followed."),
+        click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="Service-specific filter (repeatable), e.g. repository_id=3; NAME.KEY=VALUE for one target."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -381,6 +383,7 @@ def _deliver(kind: str, operation: str, status: str, o: Dict[str, Any], extra: O
     from shipmark.targets.base import Request
 
     ctx = click.get_current_context()
+    command = " ".join(ctx.command_path.split()[1:])
     rt = Runtime(o.get("config_path"), o.get("json_mode", False), o.get("quiet", False), o.get("verbose", False))
     events = _build_events(rt, kind, operation, status, o)
     params = _pairs(o.get("params") or (), "--param")
@@ -392,11 +395,27 @@ def _deliver(kind: str, operation: str, status: str, o: Dict[str, Any], extra: O
     jobs = []
     for config, explicit in selected:
         for event in events:
-            request = Request(operation=operation, event=event.for_target(config.name), params=params,
+            request = Request(operation=operation, event=event.for_target(config.name), command=command,
+                              params=_params_for(config.name, params, rt.settings.targets),
+                              environment_explicit=bool(o.get("environment") or rt.context.environment),
                               **(extra or {}))
             jobs.append(deliver.Job(config=config, request=request, explicit=explicit))
     report = deliver.run(jobs, options, rt.console)
     ctx.exit(_finish(rt, report))
+
+
+def _params_for(name: str, params: Dict[str, str], targets: Dict[str, Any]) -> Dict[str, str]:
+    """--param KEY=VALUE goes to every target; --param NAME.KEY=VALUE only to target NAME."""
+    names = {n.lower() for n in targets}
+    out: Dict[str, str] = {}
+    for key, value in params.items():
+        prefix, dot, rest = key.partition(".")
+        if dot and prefix.lower() in names:
+            if prefix.lower() == name.lower():
+                out[rest] = value
+        else:
+            out[key] = value
+    return out
 
 
 def _embedded_default(rt: Runtime, events: List[Any]) -> int:
@@ -435,8 +454,11 @@ def _list(operation: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = N
         raise UsageError("no targets configured: nothing to list (configure targets in shipmark.yml)")
     event = Event(kind="query", operation=operation, version=o.get("version"),
                   environment=o.get("environment"), context=Context())
+    params = _pairs(o.get("params") or (), "--param")
     jobs = [deliver.Job(config=cfg, explicit=explicit,
-                        request=Request(operation=operation, event=event, limit=o.get("limit", 100), **(extra or {})))
+                        request=Request(operation=operation, event=event, limit=o.get("limit", 100),
+                                        params=_params_for(cfg.name, params, rt.settings.targets),
+                                        environment_explicit=bool(o.get("environment")), **(extra or {})))
             for cfg, explicit in selected]
     report = deliver.run(jobs, _options(rt, o, spool_ok=False), rt.console)
     ctx.exit(_finish(rt, report, list_mode=True))

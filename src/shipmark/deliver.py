@@ -8,8 +8,8 @@ failure (or a transient one on a required target / with --fail-on-error),
 """
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -21,6 +21,8 @@ from shipmark.targets import target_class
 from shipmark.targets.base import WRITE_OPERATIONS, Request, Target, TargetConfig
 
 MAX_WORKERS = 16
+# How long past the time budget a job may run before it is reported as timed out.
+DEADLINE_GRACE = 2.0
 WAIT_OPERATIONS = frozenset({"deploy", "build_deploy", "deployment_retry"})
 
 # How each result ended, for the exit status.
@@ -50,6 +52,10 @@ class Outcome:
     result: Result
     kind: str
     required: bool = False
+    # A transient failure of a write that may have reached the server.
+    may_have_landed: bool = False
+    # Will a resend look the record up by event_key first (create_once with a lookup)?
+    verifiable: bool = False
 
 
 @dataclass
@@ -87,35 +93,97 @@ def run(jobs: Sequence[Job], options: Options, console: Console) -> Report:
 
     budget = Budget(options.timeout or DEFAULT_BUDGET)
     targets: Dict[str, Target] = {}
+    broken: Dict[str, ShipmarkError] = {}
     for job in jobs:
-        if job.config.name not in targets:
-            targets[job.config.name] = build_target(job.config, options, console, budget)
+        name = job.config.name
+        if name in targets or name in broken:
+            continue
+        try:
+            targets[name] = build_target(job.config, options, console, budget)
+        except ShipmarkError as exc:  # e.g. a backend refusing its config: that target fails, not all
+            broken[name] = exc
 
-    def task(job: Job) -> Outcome:
-        return _run_one(targets[job.config.name], job, options, console)
-
-    if len(jobs) == 1:
-        outcomes = [task(jobs[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), thread_name_prefix="shipmark") as pool:
-            outcomes = list(pool.map(task, jobs))  # map keeps the input order
+    journal = _Journal(options, console)
+    journal.start([(job, targets[job.config.name]) for job in jobs if job.config.name in targets])
+    outcomes = _fan_out(jobs, targets, broken, options, console, journal, budget)
 
     if options.wait and not options.dry_run:
         _wait_all(targets, jobs, outcomes, options, console)
 
-    for job, outcome in zip(jobs, outcomes):
-        if outcome.kind == TRANSIENT and options.spool_path and job.request.operation in WRITE_OPERATIONS \
-                and not options.dry_run:
-            try:
-                spool.add(options.spool_path, job.config.name, job.request.model_dump(mode="json"),
-                          job.request.event.event_key, outcome.result.error or "")
-                outcome.result.spooled = True
-            except OSError as exc:
-                console.warn(f"could not write the spool {options.spool_path}: {exc.strerror or exc}")
-
     report = Report(results=[o.result for o in outcomes], outcomes=outcomes)
     report.exit_status = exit_status(outcomes, options.fail_on_error)
     return report
+
+
+def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, ShipmarkError],
+             options: Options, console: Console, journal: "_Journal", budget) -> List[Outcome]:
+    """Run every job in daemon threads; nothing may outlive the time budget (plus a grace period).
+
+    A server that trickles bytes or never finishes its headers could hold a thread
+    past every socket timeout; such a job is reported as a transient failure at the
+    deadline and its thread is abandoned (daemon threads do not delay the exit).
+    """
+    outcomes: List[Optional[Outcome]] = [None] * len(jobs)
+    started = [False] * len(jobs)
+    done = threading.Condition()
+    queue = list(range(len(jobs)))
+    queue.reverse()
+
+    def finish(index: int, outcome: Outcome) -> None:
+        with done:
+            if outcomes[index] is not None:
+                return  # the deadline already decided this one
+            outcomes[index] = outcome
+            done.notify_all()
+        journal.settle(jobs[index], outcome)
+
+    def worker() -> None:
+        while True:
+            with done:
+                if not queue:
+                    return
+                index = queue.pop()
+                if outcomes[index] is not None:
+                    continue
+                started[index] = True
+            job = jobs[index]
+            if job.config.name in broken:
+                exc = broken[job.config.name]
+                kind = USAGE if exc.exit_status == ExitStatus.USAGE else PERMANENT
+                outcome = Outcome(_plain_result(job, ok=False, error=exc.message), kind, bool(job.config.required))
+            else:
+                outcome = _run_one(targets[job.config.name], job, options, console)
+            finish(index, outcome)
+
+    threads = [threading.Thread(target=worker, name=f"shipmark-{i}", daemon=True)
+               for i in range(min(MAX_WORKERS, len(jobs)))]
+    for thread in threads:
+        thread.start()
+    deadline = max([t.http.budget.deadline for t in targets.values()] + [budget.deadline]) + DEADLINE_GRACE
+    with done:
+        while any(o is None for o in outcomes):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            done.wait(min(left, 0.5))
+        late = [i for i, o in enumerate(outcomes) if o is None]
+        for index in late:
+            job = jobs[index]
+            seconds = targets[job.config.name].http.budget.seconds if job.config.name in targets else budget.seconds
+            was_sent = started[index] and job.request.operation in WRITE_OPERATIONS
+            error = (f"no complete answer within the time budget of {seconds:g}s" if started[index]
+                     else f"not sent: the time budget of {seconds:g}s ran out first")
+            outcomes[index] = Outcome(_plain_result(job, ok=False, error=error, transient=True), TRANSIENT,
+                                      bool(job.config.required), may_have_landed=was_sent, verifiable=False)
+    for index in late:
+        journal.settle(jobs[index], outcomes[index])
+    return [o for o in outcomes if o is not None]
+
+
+def _plain_result(job: Job, **fields: object) -> Result:
+    event = job.request.event
+    return Result(target=job.config.name, type=job.config.type, operation=job.request.operation,
+                  event_key=event.event_key, host=event.host, **fields)
 
 
 def _run_one(target: Target, job: Job, options: Options, console: Console) -> Outcome:
@@ -132,7 +200,9 @@ def _run_one(target: Target, job: Job, options: Options, console: Console) -> Ou
     except ApiError as exc:
         result = target.result(request, ok=False, error=exc.message, status_code=exc.status_code,
                                transient=exc.transient)
-        return Outcome(result, TRANSIENT if exc.transient else PERMANENT, required)
+        return Outcome(result, TRANSIENT if exc.transient else PERMANENT, required,
+                       may_have_landed=bool(exc.transient and exc.may_have_landed),
+                       verifiable=bool(getattr(exc, "lookup_available", False)))
     except ShipmarkError as exc:
         kind = USAGE if exc.exit_status == ExitStatus.USAGE else PERMANENT
         return Outcome(target.result(request, ok=False, error=exc.message), kind, required)
@@ -141,12 +211,62 @@ def _run_one(target: Target, job: Job, options: Options, console: Console) -> Ou
         return Outcome(target.result(request, ok=False, error=error), PERMANENT, required)
 
 
+class _Journal:
+    """The spool as a write-ahead journal for one run: pending before sending, settled after."""
+
+    def __init__(self, options: Options, console: Console):
+        self.path = options.spool_path if (options.spool_path and not options.dry_run) else None
+        self.console = console
+        self._ids: Dict[int, str] = {}
+
+    def start(self, pairs: Sequence[Tuple[Job, Target]]) -> None:
+        if self.path is None:
+            return
+        entries = []
+        for job, target in pairs:
+            if job.request.operation not in WRITE_OPERATIONS or not target.supports(job.request.operation):
+                continue
+            entry = spool.make_entry(job.config.name, job.config.type, job.request.model_dump(mode="json"),
+                                     job.request.event.event_key)
+            entries.append(entry)
+            self._ids[id(job)] = spool.entry_id(entry)
+        if not entries:
+            return
+        try:
+            spool.journal(self.path, entries)
+        except OSError as exc:
+            self.console.warn(f"could not write the spool {self.path}: {exc.strerror or exc}; "
+                              "delivering without it (an event that fails now is not kept)")
+            self._ids.clear()
+
+    def settle(self, job: Job, outcome: Outcome) -> None:
+        eid = self._ids.pop(id(job), None)
+        if eid is None or self.path is None:
+            return
+        keep = outcome.kind == TRANSIENT and (not outcome.may_have_landed or outcome.verifiable)
+        if outcome.kind == TRANSIENT and not keep:
+            result = outcome.result
+            if result.error and "(not re-sent" not in result.error:
+                result.error += (f" (not kept for a resend: it may have been recorded and {job.config.type} "
+                                 "offers no way to check for this operation)")
+        try:
+            kept = spool.settle(self.path, eid, delivered=not keep, error=outcome.result.error or "",
+                                may_have_landed=outcome.may_have_landed)
+        except OSError as exc:
+            self.console.warn(f"could not update the spool {self.path}: {exc.strerror or exc}")
+            return
+        if kept:
+            outcome.result.spooled = True
+
+
 def _wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Outcome],
               options: Options, console: Console) -> None:
     pending: List[Tuple[Target, Outcome]] = []
+    from shipmark.http import Budget, DEFAULT_BUDGET
+
     for job, outcome in zip(jobs, outcomes):
-        target = targets[job.config.name]
-        if outcome.kind != OK or job.request.operation not in WAIT_OPERATIONS:
+        target = targets.get(job.config.name)
+        if target is None or outcome.kind != OK or job.request.operation not in WAIT_OPERATIONS:
             continue
         if type(target).poll is Target.poll:
             outcome.result.message = (outcome.result.message + "; " if outcome.result.message else "") + \
@@ -162,6 +282,8 @@ def _wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Ou
     while pending:
         still: List[Tuple[Target, Outcome]] = []
         for target, outcome in pending:
+            # The delivery budget is spent by now: each poll gets its own, inside --wait-timeout.
+            target.http.budget = Budget(max(1.0, min(DEFAULT_BUDGET, deadline - time.monotonic())))
             try:
                 status, word = target.poll(outcome.result)
             except ApiError as exc:
@@ -211,42 +333,109 @@ def exit_status(outcomes: Sequence[Outcome], fail_on_error: bool) -> ExitStatus:
 
 def flush(settings, options: Options, console: Console,
           on_result: Optional[Callable[[Result], None]] = None) -> Tuple[int, int, List[Result]]:
-    """Resend spooled entries. Returns (delivered, still spooled, results)."""
+    """Resend spooled entries. Returns (delivered, still spooled, results).
+
+    Entries are claimed first, so two processes never resend the same entry, and
+    an entry a live process is still delivering is left alone. Every resend of a
+    create goes through the backend's event_key lookup (create_once), so an event
+    that did land before a failure or a kill is reported "already recorded"
+    instead of being recorded twice. An entry that may have landed on a target
+    with no lookup is not resent (that could duplicate it): it is reported and
+    dropped.
+    """
+    from shipmark.output import describe
+    from shipmark.targets import target_class
+
     path = options.spool_path
     if not path or not spool.has_entries(path):
         return 0, 0, []
-    entries = spool.load(path)
+    dry = options.dry_run
+    try:
+        entries = spool.load(path) if dry else spool.claim(path)
+    except OSError as exc:
+        console.warn(f"spool {path}: cannot read it: {exc.strerror or exc}")
+        return 0, 0, []
+    by_lower = {name.lower(): name for name in settings.targets}
     jobs: List[Job] = []
     ids: List[str] = []
-    dropped: List[str] = []
+    done: List[str] = []
+    untouched: List[str] = []
     for entry in entries:
-        config = settings.targets.get(entry.get("target"))
+        eid = spool.entry_id(entry)
+        name = entry.get("target")
+        config = settings.targets.get(name) or settings.targets.get(by_lower.get(str(name).lower(), ""))
         if config is None:
-            console.warn(f"spool: target {entry.get('target')!r} is no longer configured; entry kept")
+            console.warn(f"spool: target {name!r} is not configured here; its entry is kept")
+            untouched.append(eid)
+            continue
+        if entry.get("type") and entry["type"] != config.type:
+            console.warn(f"spool: target {name!r} is now a {config.type} target, the entry was for "
+                         f"{entry['type']}; it is kept")
+            untouched.append(eid)
             continue
         try:
-            request = Request.model_validate(entry["request"])
+            request = Request.model_validate(entry["request"]).model_copy(update={"dry_run": False})
+            if request.operation not in WRITE_OPERATIONS:
+                raise ValueError(request.operation)
+            cls = target_class(config.type)
         except Exception:
-            console.warn(f"spool: dropping an unreadable entry for {entry.get('target')!r}")
-            dropped.append(spool.entry_id(entry))
+            console.warn(f"spool: dropping an unreadable entry for {name!r}")
+            done.append(eid)
+            continue
+        if entry.get("may_have_landed") and not getattr(cls, "supports_lookup", False):
+            console.error(
+                f"spool: {name}: {_what(request)} may already be recorded (an earlier attempt was cut off) and "
+                f"{config.type} offers no lookup by event key, so it is not resent (that could record it twice); "
+                f"check {config.type} and re-run the command if it is missing")
+            done.append(eid)
             continue
         jobs.append(Job(config=config, request=request, explicit=True))
-        ids.append(spool.entry_id(entry))
-    no_respool = Options(dry_run=options.dry_run, timeout=options.timeout, fail_on_error=options.fail_on_error)
+        ids.append(eid)
+    no_respool = Options(dry_run=dry, timeout=options.timeout, fail_on_error=options.fail_on_error)
     report = run(jobs, no_respool, console) if jobs else Report()
-    done = list(dropped)
     kept = 0
-    for entry_id, outcome in zip(ids, report.outcomes):
+    for eid, job, outcome in zip(ids, jobs, report.outcomes):
+        result = outcome.result
         if outcome.kind in (OK, SKIPPED):
-            done.append(entry_id)
+            done.append(eid)
+            console.info("spool: " + describe(result))
         elif outcome.kind == TRANSIENT:
+            if outcome.may_have_landed and not outcome.verifiable and not dry:
+                console.error(f"spool: {result.target}: {_what(job.request)} may have been recorded and cannot "
+                              f"be checked; it is not resent again: {result.error}")
+                done.append(eid)
+                continue
             kept += 1
+            result.spooled = True
+            if not dry:
+                try:
+                    spool.release(path, eid, error=result.error or "", may_have_landed=outcome.may_have_landed)
+                except OSError as exc:
+                    console.warn(f"spool {path}: cannot update it: {exc.strerror or exc}")
         else:
             # Permanent: resending cannot help; drop it and say so.
-            console.error(f"spool: {outcome.result.target} rejected a spooled event and it was dropped: "
-                          f"{outcome.result.error}")
-            done.append(entry_id)
-    if not options.dry_run:
-        spool.remove(path, done)
+            console.error(f"spool: {result.target} rejected a spooled event and it was dropped: {result.error}")
+            done.append(eid)
+        if on_result is not None:
+            on_result(result)
+    if not dry:
+        try:
+            for eid in untouched:
+                spool.release(path, eid, attempted=False)
+            spool.remove(path, done)
+        except OSError as exc:
+            console.warn(f"spool {path}: cannot update it: {exc.strerror or exc}")
     delivered = sum(1 for o in report.outcomes if o.kind in (OK, SKIPPED))
     return delivered, kept, report.results
+
+
+def _what(request: Request) -> str:
+    event = request.event
+    bits = [request.operation.replace("_", " ")]
+    if event.version:
+        bits.append(event.version)
+    if event.environment:
+        bits.append(f"to {event.environment}")
+    if event.host:
+        bits.append(f"on {event.host}")
+    return " ".join(bits) + f" (event {event.event_key})"

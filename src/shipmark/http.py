@@ -1,24 +1,33 @@
 """The one HTTP layer every backend uses.
 
-- a requests.Session per target with connect/read timeouts, a User-Agent naming
-  shipmark, the target's auth, and no redirects on writes;
-- urllib3 Retry for connection errors, 429 and 5xx: idempotent methods always,
-  POST only when the request was certainly not processed (connect errors, 429);
-  Retry-After honoured up to a cap; everything inside one time budget;
+- a requests.Session per target (per thread) with connect/read timeouts, a
+  User-Agent naming shipmark, the target's auth, and no redirects on writes;
+- an explicit retry loop (not urllib3's) so every attempt, sleep and read is
+  bounded by the command's time budget:
+    * failures before the request left (connection refused, connect timeout,
+      DNS) and 408/429 ("not processed") are retried for every method;
+    * read timeouts, resets after sending and 5xx are retried only for
+      idempotent methods (and those a backend declares safe, ``retry_methods``);
+      for a create the backend's ``create_once`` looks the record up first;
+  with exponential backoff and jitter, Retry-After honoured up to a cap;
+- the body is read in pieces against the budget, so a server trickling bytes
+  cannot hold a command; a cut-off body is one readable error;
 - error parsing into ApiError (status, the server's message, never a secret);
 - --dry-run: print the request (secrets masked) and send nothing;
-- -v: one redacted log line per request.
+- -v: one redacted log line per attempt.
 """
 from __future__ import annotations
 
+import email.utils
 import json as jsonlib
+import random
+import re
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from shipmark import __version__
 from shipmark.errors import ApiError
@@ -29,9 +38,15 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
 DEFAULT_BUDGET = 30.0
 RETRY_AFTER_CAP = 10.0
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_BASE = 0.5
+BACKOFF_MAX = 8.0
+MAX_BODY = 20 * 1024 * 1024
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+NOT_PROCESSED_STATUSES = frozenset({408, 429})  # the server says it did nothing: safe to resend
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _ERROR_TEXT_LIMIT = 500
+# Time a retry needs besides its sleep: do not start one that cannot finish.
+_RETRY_MARGIN = 0.25
 
 
 class Budget:
@@ -48,43 +63,25 @@ class Budget:
         return self.remaining() <= 0.0
 
 
-class BudgetRetry(Retry):
-    """urllib3 Retry that stops at the budget, caps Retry-After and retries a POST on 429."""
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: 0.5, 1, 2, 4, 8 s (each times 0.5..1)."""
+    base = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** max(0, attempt - 1)))
+    return base * (0.5 + random.random() / 2)
 
-    budget: Optional[Budget] = None
-    extra_methods: frozenset = frozenset()
 
-    def new(self, **kw: Any) -> "BudgetRetry":
-        new = super().new(**kw)
-        new.budget = self.budget
-        new.extra_methods = self.extra_methods
-        return new
-
-    def _is_method_retryable(self, method: str) -> bool:
-        return method.upper() in IDEMPOTENT or method.upper() in self.extra_methods
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 429 and self.total:  # 429 means "not processed": safe for any method
-            return self._budget_allows()
-        return super().is_retry(method, status_code, has_retry_after) and self._budget_allows()
-
-    def _budget_allows(self) -> bool:
-        return self.budget is None or self.budget.remaining() > 1.0
-
-    def get_retry_after(self, response: Any) -> Optional[float]:
-        value = super().get_retry_after(response)
-        if value is None:
+def parse_retry_after(value: Optional[str]) -> Optional[float]:
+    """Retry-After in seconds (delta-seconds or an HTTP date), capped; None when absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        seconds = float(value)
+    else:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
             return None
-        limit = RETRY_AFTER_CAP
-        if self.budget is not None:
-            limit = min(limit, max(0.0, self.budget.remaining() - 1.0))
-        return min(value, limit)
-
-    def get_backoff_time(self) -> float:
-        value = super().get_backoff_time()
-        if self.budget is not None:
-            value = min(value, max(0.0, self.budget.remaining() - 1.0))
-        return value
+        seconds = email.utils.mktime_tz(parsed) - time.time()
+    return max(0.0, min(seconds, RETRY_AFTER_CAP))
 
 
 class HttpResponse:
@@ -94,7 +91,7 @@ class HttpResponse:
                  url: str = "", dry_run: bool = False):
         self.status_code = status_code
         self.text = text
-        self.headers = dict(headers or {})
+        self.headers = _Headers(headers or {})
         self.url = url
         self.dry_run = dry_run
 
@@ -108,10 +105,28 @@ class HttpResponse:
             return jsonlib.loads(self.text)
         except ValueError:
             raise ApiError(
-                f"unexpected response from {redact(self.url)} (HTTP {self.status_code}): "
+                f"unexpected response from {redact(_host_of(self.url))} (HTTP {self.status_code}): "
                 f"{describe_body(self.text, self.headers.get('Content-Type', ''))}",
                 status_code=self.status_code,
+                url=self.url,
             ) from None
+
+
+class _Headers(dict):
+    """A plain dict with case-insensitive get (what backends read from responses)."""
+
+    def __init__(self, headers: Mapping[str, str]):
+        super().__init__(headers)
+        self._lower = {str(k).lower(): v for k, v in headers.items()}
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._lower.get(str(key).lower(), default)
+
+    def __contains__(self, key: object) -> bool:
+        return str(key).lower() in self._lower
+
+    def __getitem__(self, key: str) -> Any:
+        return self._lower[str(key).lower()]
 
 
 def describe_body(text: str, content_type: str = "") -> str:
@@ -119,11 +134,15 @@ def describe_body(text: str, content_type: str = "") -> str:
     stripped = text.strip()
     if not stripped:
         return "empty body"
-    if "html" in content_type.lower() or stripped[:15].lower().startswith(("<!doctype", "<html")):
+    if _looks_html(stripped, content_type):
         return "an HTML page instead of JSON (wrong URL, or a proxy/login page?)"
     if stripped[0] in "[{":
-        return "a truncated or invalid JSON body: " + _shorten(stripped)
-    return "not JSON: " + _shorten(stripped)
+        return "a truncated or invalid JSON body: " + _shorten(stripped, 200)
+    return "not JSON: " + _shorten(stripped, 200)
+
+
+def _looks_html(stripped: str, content_type: str) -> bool:
+    return "html" in content_type.lower() or stripped[:15].lower().startswith(("<!doctype", "<html"))
 
 
 def _shorten(text: str, limit: int = _ERROR_TEXT_LIMIT) -> str:
@@ -141,11 +160,13 @@ def default_error_message(status: int, text: str, content_type: str) -> str:
             data = None
         msg = _message_from_json(data)
         if msg:
-            return msg
+            return _shorten(msg)
     if not stripped:
         return "no error message in the response"
-    if "html" in content_type.lower() or stripped[:15].lower().startswith(("<!doctype", "<html")):
-        return "the server sent an HTML error page"
+    if _looks_html(stripped, content_type):
+        title = re.search(r"(?is)<title[^>]*>(.*?)</title>", stripped)
+        found = " ".join(title.group(1).split()) if title else ""
+        return "the server sent an HTML error page" + (f" ({_shorten(found, 120)})" if found else "")
     return _shorten(stripped)
 
 
@@ -170,9 +191,12 @@ def _message_from_json(data: Any) -> Optional[str]:
 
 def _status_hint(status: int) -> str:
     return {
+        400: "bad request",
         401: "authentication failed: check the token",
         403: "forbidden: the token lacks permission for this",
         404: "not found",
+        408: "the server timed out waiting for the request",
+        409: "conflict",
         422: "the service rejected the data",
         429: "rate limited",
     }.get(status, "server error" if status >= 500 else "request rejected")
@@ -180,6 +204,16 @@ def _status_hint(status: int) -> str:
 
 ErrorParser = Callable[[int, str, str], str]
 Printer = Callable[[str], None]
+
+
+class _Attempt(Exception):
+    """One failed attempt: the error to raise if we stop, and whether a retry is safe."""
+
+    def __init__(self, error: ApiError, retry_safe: bool, delay: Optional[float] = None):
+        super().__init__(error.message)
+        self.error = error
+        self.retry_safe = retry_safe
+        self.delay = delay
 
 
 class HttpClient:
@@ -215,7 +249,7 @@ class HttpClient:
         self._headers.update(headers or {})
         self._basic_auth = basic_auth
         self._retry_methods = frozenset(m.upper() for m in retry_methods)
-        self._retries = retries
+        self.retries = max(0, retries)
         self._local = threading.local()
 
     # A Session is not thread-safe; fan-out runs one per thread.
@@ -228,24 +262,8 @@ class HttpClient:
             if self._basic_auth:
                 session.auth = self._basic_auth
             session.trust_env = True  # honour HTTPS_PROXY / NO_PROXY like every CI tool
-            retry = BudgetRetry(
-                total=self._retries,
-                connect=self._retries,
-                read=self._retries,
-                status=self._retries,
-                other=0,
-                backoff_factor=0.5,
-                backoff_jitter=0.5,
-                backoff_max=8.0,
-                status_forcelist=sorted(TRANSIENT_STATUSES),
-                allowed_methods=None,  # decided by _is_method_retryable
-                respect_retry_after_header=True,
-                raise_on_status=False,
-                raise_on_redirect=False,
-            )
-            retry.budget = self.budget
-            retry.extra_methods = self._retry_methods
-            adapter = HTTPAdapter(max_retries=retry, pool_maxsize=32)
+            # No urllib3 retries: request() retries itself, inside the budget.
+            adapter = HTTPAdapter(max_retries=0, pool_maxsize=32)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._local.session = session
@@ -255,6 +273,11 @@ class HttpClient:
         if path.startswith(("http://", "https://")):
             return path
         return self.base_url + ("" if path.startswith("/") else "/") + path
+
+    def retry_safe(self, method: str) -> bool:
+        """May a request that reached the server be sent again?"""
+        method = method.upper()
+        return method in IDEMPOTENT or method in self._retry_methods
 
     def request(
         self,
@@ -267,53 +290,138 @@ class HttpClient:
         headers: Optional[Mapping[str, str]] = None,
         ok: Iterable[int] = (),
     ) -> HttpResponse:
-        """Send one request; non-2xx (unless listed in ``ok``) raises ApiError."""
+        """Send one request (retrying what is safe); non-2xx (unless listed in ``ok``) raises ApiError."""
         method = method.upper()
         url = self.url(path)
-        prepared = requests.Request(
+        req = requests.Request(
             method, url, params=_clean(params), json=json, data=_clean(data), headers=dict(headers or {})
         )
         if self.dry_run:
-            self._print_dry_run(prepared)
+            self._print_dry_run(req)
             return HttpResponse(None, url=url, dry_run=True)
-        remaining = self.budget.remaining()
-        if remaining <= 0:
-            raise ApiError(f"gave up: the time budget of {self.budget.seconds:g}s is spent", transient=True, url=url)
+        prepared = self.session.prepare_request(req)
+        ok_codes = frozenset(ok)
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = self.budget.remaining()
+            if remaining <= 0:
+                raise ApiError(f"{redact(_host_of(url))}: gave up: the time budget of {self.budget.seconds:g}s "
+                               "is spent", transient=True, url=url)
+            try:
+                return self._attempt(method, prepared.copy(), ok_codes, remaining)
+            except _Attempt as failed:
+                err = failed.error
+                if not failed.retry_safe or attempt > self.retries:
+                    raise err from None
+                delay = failed.delay if failed.delay is not None else backoff(attempt)
+                if delay + _RETRY_MARGIN >= self.budget.remaining():
+                    if failed.delay is not None:
+                        err.message += f" (Retry-After {failed.delay:g}s is beyond the remaining time budget)"
+                    raise err from None
+                if self.log:
+                    self.log(f"  retrying in {delay:.1f}s (attempt {attempt + 1} of {self.retries + 1})")
+                time.sleep(delay)
+
+    def _attempt(self, method: str, prepared: requests.PreparedRequest, ok: frozenset,
+                 remaining: float) -> HttpResponse:
+        url = prepared.url or ""
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         started = time.monotonic()
         try:
-            resp = self.session.send(
-                self.session.prepare_request(prepared),
-                timeout=timeout,
-                allow_redirects=method in ("GET", "HEAD"),
-            )
+            resp = self.session.send(prepared, timeout=timeout, stream=True,
+                                     allow_redirects=method in ("GET", "HEAD"))
         except requests.exceptions.RequestException as exc:
-            raise self._transport_error(method, url, exc) from None
-        elapsed = time.monotonic() - started
-        if self.log:
-            self.log(f"{method} {redact(url)} -> {resp.status_code} ({elapsed:.2f}s)")
-        return self._check(method, resp, frozenset(ok))
-
-    def _check(self, method: str, resp: requests.Response, ok: frozenset) -> HttpResponse:
-        content_type = resp.headers.get("Content-Type", "")
-        text = _decode(resp)
-        out = HttpResponse(resp.status_code, text, resp.headers, resp.url)
-        if 200 <= resp.status_code < 300 or resp.status_code in ok:
+            error, sent = self._transport_error(method, url, exc)
+            self._log_attempt(method, url, _short_reason(_reason(exc)), started)
+            raise _Attempt(error, retry_safe=error.transient and (not sent or self.retry_safe(method))) from None
+        try:
+            body = self._read_body(method, resp)
+        except (_Attempt, ApiError) as exc:
+            self._log_attempt(method, url, f"{resp.status_code}, {exc}", started)
+            raise
+        finally:
+            resp.close()
+        self._log_attempt(method, url, str(resp.status_code), started)
+        out = HttpResponse(resp.status_code, body, resp.headers, resp.url)
+        status = resp.status_code
+        if 200 <= status < 300 or status in ok:
             return out
-        if 300 <= resp.status_code < 400:
+        error = self._status_error(method, resp, body)
+        if error.transient:
+            delay = parse_retry_after(resp.headers.get("Retry-After"))
+            error.retry_after = delay  # type: ignore[attr-defined]  (create_once honours it too)
+            safe = status in NOT_PROCESSED_STATUSES or self.retry_safe(method)
+            raise _Attempt(error, retry_safe=safe, delay=delay)
+        raise error
+
+    def _log_attempt(self, method: str, url: str, outcome: str, started: float) -> None:
+        if self.log:
+            self.log(f"{method} {redact(url)} -> {outcome} ({time.monotonic() - started:.2f}s)")
+
+    def _read_body(self, method: str, resp: requests.Response) -> str:
+        """The whole body, read against the budget; cut-off or stalled bodies become ApiError."""
+        import urllib3.exceptions as u3
+
+        chunks = []
+        size = 0
+        raw = resp.raw
+        status = resp.status_code
+        try:
+            while True:
+                if self.budget.expired():
+                    raise _BodyStalled()
+                chunk = raw.read1(65536, decode_content=True) if hasattr(raw, "read1") else raw.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY:
+                    break
+        except (_BodyStalled, u3.ReadTimeoutError, TimeoutError) as exc:
+            timed = "did not finish its answer within the time budget" if isinstance(exc, _BodyStalled) \
+                else f"stopped sending its answer (no data for {self.read_timeout:g}s)"
+            error = ApiError(f"{redact(_host_of(resp.url))} {timed} (HTTP {status})", status_code=status,
+                             transient=True, may_have_landed=not self.retry_safe(method), url=resp.url)
+            raise _Attempt(error, retry_safe=self.retry_safe(method)) from None
+        except (u3.ProtocolError, u3.DecodeError, requests.exceptions.RequestException, OSError) as exc:
+            got = sum(len(c) for c in chunks)
+            expected = resp.headers.get("Content-Length")
+            detail = f"got {got} of {expected} bytes" if expected else f"after {got} bytes"
+            if isinstance(exc, u3.DecodeError):
+                detail = "the body could not be decoded"
+            if status in TRANSIENT_STATUSES:
+                # The status line is what matters: a 503 with a broken body is still a 503.
+                return _decode(b"".join(chunks), resp.encoding)
+            if 200 <= status < 300 and not self.retry_safe(method):
+                hint = "; it was probably recorded: check before re-running"
+            else:
+                hint = ""
+            error = ApiError(f"HTTP {status} from {redact(_host_of(resp.url))}: the response was cut off "
+                             f"({detail}){hint}", status_code=status, url=resp.url)
+            raise error from None
+        return _decode(b"".join(chunks), resp.encoding)
+
+    def _status_error(self, method: str, resp: requests.Response, text: str) -> ApiError:
+        status = resp.status_code
+        content_type = resp.headers.get("Content-Type", "")
+        if 300 <= status < 400:
             location = resp.headers.get("Location", "?")
-            raise ApiError(
-                f"HTTP {resp.status_code}: the server redirects to {redact(location)}; "
+            return ApiError(
+                f"HTTP {status}: the server redirects to {redact(location)}; "
                 "shipmark does not follow redirects on writes: fix the target's url",
-                status_code=resp.status_code,
+                status_code=status,
                 url=resp.url,
             )
-        status = resp.status_code
-        message = redact_auth_text(self.error_parser(status, text, content_type))
+        try:
+            parsed = self.error_parser(status, text, content_type)
+        except Exception:  # a backend's parser must not turn an error into a crash
+            parsed = default_error_message(status, text, content_type)
+        message = redact_auth_text(parsed or default_error_message(status, text, content_type))
         transient = status in TRANSIENT_STATUSES
-        # 429 was not processed; a 5xx on a write may have been.
-        landed = transient and status != 429 and method not in IDEMPOTENT
-        raise ApiError(
+        # 408/429 were not processed; a 5xx on a write may have been.
+        landed = transient and status not in NOT_PROCESSED_STATUSES and not self.retry_safe(method)
+        return ApiError(
             f"HTTP {status} ({_status_hint(status)}): {message}",
             status_code=status,
             transient=transient,
@@ -321,31 +429,27 @@ class HttpClient:
             url=resp.url,
         )
 
-    def _transport_error(self, method: str, url: str, exc: Exception) -> ApiError:
+    def _transport_error(self, method: str, url: str, exc: Exception) -> Tuple[ApiError, bool]:
+        """(the error, whether the request may have reached the server)."""
         where = redact(_host_of(url))
+        sent = not _failed_before_sending(exc)
+        landed = sent and not self.retry_safe(method)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return ApiError(f"could not connect to {where}: timed out", transient=True, url=url)
+            return ApiError(f"could not connect to {where}: timed out", transient=True, url=url), False
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return ApiError(
-                f"{where} did not answer within {self.read_timeout:g}s", transient=True,
-                may_have_landed=method not in IDEMPOTENT, url=url,
-            )
+            read = min(self.read_timeout, self.budget.seconds)
+            return ApiError(f"{where} did not answer within {read:g}s", transient=True,
+                            may_have_landed=not self.retry_safe(method), url=url), True
         if isinstance(exc, requests.exceptions.SSLError):
-            return ApiError(f"TLS error talking to {where}: {_reason(exc)}", url=url)
+            return ApiError(f"TLS error talking to {where}: {_short_reason(_reason(exc))}", url=url), False
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                            requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
+            return ApiError(f"cannot send to {where}: {_short_reason(_reason(exc))}", url=url), False
         if isinstance(exc, requests.exceptions.ConnectionError):
-            reason = _reason(exc)
-            before_send = any(s in reason for s in (
-                "NewConnectionError", "Connection refused", "Name or service not known",
-                "nodename nor servname", "Failed to resolve", "No route to host", "Max retries exceeded",
-            )) and "RemoteDisconnected" not in reason and "reset" not in reason.lower()
-            return ApiError(
-                f"could not reach {where}: {_short_reason(reason)}", transient=True,
-                may_have_landed=(not before_send) and method not in IDEMPOTENT, url=url,
-            )
-        if isinstance(exc, requests.exceptions.RetryError):
-            return ApiError(f"{where}: gave up after retries: {_short_reason(_reason(exc))}", transient=True, url=url)
+            return ApiError(f"could not reach {where}: {_short_reason(_reason(exc))}", transient=True,
+                            may_have_landed=landed, url=url), sent
         return ApiError(f"request to {where} failed: {_short_reason(_reason(exc))}", transient=True,
-                        may_have_landed=method not in IDEMPOTENT, url=url)
+                        may_have_landed=landed, url=url), sent
 
     def _print_dry_run(self, req: requests.Request) -> None:
         prepared = self.session.prepare_request(req)
@@ -361,6 +465,34 @@ class HttpClient:
             self.show_request("\n".join(lines))
 
 
+class _BodyStalled(Exception):
+    pass
+
+
+def _failed_before_sending(exc: Exception) -> bool:
+    """True when the request certainly never reached the server (DNS, refused, connect timeout)."""
+    import urllib3.exceptions as u3
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    seen = set()
+    stack = [exc]
+    while stack:
+        cur = stack.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, (u3.NewConnectionError, u3.ConnectTimeoutError, u3.NameResolutionError,
+                            ConnectionRefusedError)):
+            return True
+        if isinstance(cur, u3.MaxRetryError):
+            stack.append(cur.reason)
+        stack.extend(a for a in getattr(cur, "args", ()) if isinstance(a, BaseException))
+        stack.append(cur.__cause__)
+        stack.append(cur.__context__)
+    return False
+
+
 def _clean(values: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     """Drop None values; booleans become 'true'/'false' as form/query APIs expect."""
     if values is None:
@@ -373,18 +505,24 @@ def _clean(values: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     return out
 
 
-def _decode(resp: requests.Response) -> str:
+def _decode(content: bytes, encoding: Optional[str]) -> str:
+    if not content:
+        return ""
     try:
-        return resp.content.decode(resp.encoding or "utf-8", "replace")
-    except (LookupError, requests.exceptions.RequestException):
-        return resp.content.decode("utf-8", "replace") if resp.content else ""
+        return content.decode(encoding or "utf-8", "replace")
+    except LookupError:
+        return content.decode("utf-8", "replace")
 
 
 def _host_of(url: str) -> str:
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "the target"
+    return f"{parts.scheme}://{parts.hostname}{':' + str(port) if port else ''}"
 
 
 def _reason(exc: Exception) -> str:
@@ -396,15 +534,18 @@ def _short_reason(reason: str) -> str:
         ("Connection refused", "connection refused"),
         ("Connection reset", "connection reset by peer"),
         ("RemoteDisconnected", "the server closed the connection without answering"),
+        ("closed connection without response", "the server closed the connection without answering"),
+        ("BadStatusLine", "the server sent something that is not HTTP"),
         ("Failed to resolve", "host name not found"),
         ("Name or service not known", "host name not found"),
+        ("No route to host", "no route to host"),
+        ("Broken pipe", "the server closed the connection while we were sending"),
         ("timed out", "timed out"),
-        ("too many 429", "rate limited (HTTP 429) until the time budget ran out"),
-        ("too many 5", "server errors (HTTP 5xx) until the time budget ran out"),
     ):
         if marker in reason:
             return text
     return _shorten(reason, 200)
 
 
-__all__ = ["Budget", "HttpClient", "HttpResponse", "ApiError", "MASK", "USER_AGENT", "describe_body"]
+__all__ = ["Budget", "HttpClient", "HttpResponse", "ApiError", "MASK", "USER_AGENT", "describe_body",
+           "parse_retry_after", "backoff"]

@@ -156,7 +156,7 @@ class Result(BaseModel):
     transient: bool = False  # failed, but only transiently (policy decides the exit)
     spooled: bool = False
     items: Optional[List[Dict[str, Any]]] = None  # list operations
-    raw: Optional[Any] = Field(default=None, exclude=True)  # service response, for --json of get
+    raw: Optional[Any] = Field(default=None, exclude=True)  # service object; shown as `record` by get
 
     def to_json_dict(self) -> Dict[str, Any]:
         data = self.model_dump()
@@ -168,4 +168,6 @@ class Result(BaseModel):
             out["transient"] = True
         if self.spooled:
             out["spooled"] = True
+        if self.operation == "deployment_get" and self.raw is not None:
+            out["record"] = self.raw  # the service's own object, for scripts
         return out

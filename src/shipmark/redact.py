@@ -22,16 +22,25 @@ _MIN_SECRET_LEN = 4
 _lock = threading.Lock()
 _secrets: List[str] = []
 
-_QUERY_SECRET = re.compile(
-    r"(?i)([?&;](?:access_token|token|api_key|apikey|key|secret|password|auth)=)[^&#\s\"']+"
-)
-_USERINFO = re.compile(r"(?i)\b((?:https?|ssh|git|ftp|wss?)://)[^/\s@\"']+@")
+_SECRET_NAMES = (r"access_token|private_token|refresh_token|client_secret|token|api_key|apikey|api-key|key"
+                 r"|secret|password|passwd|auth|sig|signature")
+# Query strings and form bodies: ?token=..., &key=..., or a form body starting with token=...
+# (not after a space: "expected KEY=VALUE" in a message is not a secret)
+_QUERY_SECRET = re.compile(r"(?i)((?:^|(?<=[?&;]))(?:" + _SECRET_NAMES + r")=)[^&#\s\"'<>)]+")
+# JSON: "token": "..." (a request body or a server echoing it)
+_JSON_NAMES = (r"access_token|private_token|refresh_token|client_secret|token|api_key|apikey|api-key|secret"
+               r"|password|passwd|authorization|x-api-token|x-apikey")
+_JSON_SECRET = re.compile(r'(?i)("(?:' + _JSON_NAMES + r')"\s*:\s*")'
+                          r'((?:[^"\\]|\\.)*)(")')
+# URL userinfo: scheme://user:password@host (any scheme, also percent-encoded forms)
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"'<>]+@")
 _AUTH_HEADER = re.compile(r"(?i)((?:authorization|x-api-token|x-apikey|api-key|x-api-key)\s*[:=]\s*)(?:(bearer|basic|token)\s+)?[^\s,\"']+")
 
 
 def variants(secret: str) -> List[str]:
     """The forms a secret may take once it is put in a URL, JSON or header."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1]}
     return [f for f in forms if len(f) >= _MIN_SECRET_LEN]
 
 
@@ -67,8 +76,12 @@ def redact(text: object) -> str:
     for secret in registered():
         if secret in out:
             out = out.replace(secret, MASK)
-    out = _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, out)
-    out = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", out)
+    if "=" in out:
+        out = _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, out)
+    if '"' in out:
+        out = _JSON_SECRET.sub(lambda m: m.group(1) + (MASK if m.group(2) else "") + m.group(3), out)
+    if "@" in out:
+        out = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", out)
     return out
 
 

@@ -1,34 +1,127 @@
-"""A local spool for events that could not be delivered because of a transient failure.
+"""A local spool (write-ahead journal) of events that are not known to be delivered.
 
-JSON lines, one entry per (target, request). Writers take an exclusive lock and
-replace the whole file atomically (write a temp file, fsync, rename), so a process
-killed mid-write leaves the old or the new spool, never half a line. Entries hold
-the request (event and options), never a token: the token is read from the
-config again when the entry is resent.
+JSON lines, one entry per (target, operation, event_key). The life of an entry:
+
+1. ``journal``: before a write is sent, its entry is written with ``state:
+   "pending"`` and an ``owner`` (pid, host, process start). A process killed
+   mid-delivery therefore leaves its events behind: nothing is lost.
+2. ``settle``: when the outcome is known, a delivered (or permanently rejected)
+   entry is removed; a transient failure becomes ``state: "failed"`` with no
+   owner, to be resent later.
+3. ``claim``: ``shipmark flush`` (and the start of the next command) takes the
+   entries no live process owns. An entry whose owner died, or whose failure
+   may have reached the server, is marked ``may_have_landed``: the backend's
+   event_key lookup decides whether it is resent (no duplicates).
+
+Writers take an exclusive lock and replace the whole file atomically (temp file,
+fsync, rename), so a process killed mid-write leaves the old or the new spool,
+never half a line; a temp file left by a killed writer is removed by the next
+writer. Entries hold the request (event and options), never a token: the token
+is read from the config again when the entry is resent.
 """
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import json
 import os
+import socket
 import tempfile
+import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 SPOOL_NAME = "shipmark-spool.jsonl"
+PENDING, FAILED = "pending", "failed"
+# An owner on another host cannot be checked; after this long it is presumed dead.
+FOREIGN_OWNER_TTL = 3600.0
+# A pid can be reused; an owner older than this is presumed dead even if the pid exists.
+OWNER_TTL = 24 * 3600.0
 
 
-def spool_path(configured: Optional[str], env: Mapping[str, str]) -> Path:
-    """$SHIPMARK_SPOOL, else the config's `spool:`, else RUNNER_TEMP (GitHub), else the user cache."""
+def spool_path(configured: Optional[str], env: Mapping[str, str], cwd: Optional[str] = None) -> Path:
+    """$SHIPMARK_SPOOL, else the config's `spool:`, else RUNNER_TEMP (GitHub), else the user cache.
+
+    The user-cache default is one file per working directory
+    (``~/.cache/shipmark/spool-<dir>-<hash>.jsonl``): a shared build machine runs
+    many projects whose target names may collide, and an event must only be
+    resent by a later run of the same project.
+    """
     for value in (env.get("SHIPMARK_SPOOL"), configured):
         if value:
             return Path(os.path.expanduser(value))
     if env.get("RUNNER_TEMP"):
         return Path(env["RUNNER_TEMP"]) / SPOOL_NAME
     cache = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "shipmark" / SPOOL_NAME
+    try:
+        where = os.path.realpath(cwd or os.getcwd())
+    except OSError:
+        where = "unknown"
+    tag = hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    base = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(where))[:40] or "root"
+    return Path(cache) / "shipmark" / f"spool-{base}-{tag}.jsonl"
 
+
+# -- owners -------------------------------------------------------------------
+
+def _process_start(pid: int) -> Optional[str]:
+    """The kernel's start time of ``pid`` (Linux), to tell a reused pid from its first owner."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read().decode("ascii", "replace")
+        return data.rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def current_owner() -> Dict[str, Any]:
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "start": _process_start(pid), "since": time.time()}
+
+
+def owner_alive(owner: Any) -> bool:
+    """Is the process that owns an entry still running (so its outcome is still coming)?"""
+    if not isinstance(owner, dict):
+        return False
+    try:
+        pid = int(owner.get("pid"))
+        since = float(owner.get("since") or 0)
+    except (TypeError, ValueError):
+        return False
+    age = time.time() - since
+    if owner.get("host") != socket.gethostname():
+        return age < FOREIGN_OWNER_TTL
+    if pid == os.getpid():
+        return False  # this process: nothing of ours is in flight while we flush
+    if age > OWNER_TTL:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    except OSError:
+        return False
+    start = owner.get("start")
+    if start and _process_start(pid) not in (None, start):
+        return False  # the pid was reused by another process
+    if _is_zombie(pid):
+        return False
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().decode("ascii", "replace").rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+# -- file access ----------------------------------------------------------------
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
@@ -48,19 +141,26 @@ def _read(path: Path) -> List[Dict[str, Any]]:
     if not path.exists():
         return []
     entries = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
                 continue
             try:
-                entries.append(json.loads(line))
+                entry = json.loads(line)
             except ValueError:
                 continue  # a damaged line must not block the rest
+            if isinstance(entry, dict):
+                entries.append(entry)
     return entries
 
 
 def _write(path: Path, entries: List[Dict[str, Any]]) -> None:
+    """Replace the spool atomically. Call with the lock held."""
+    # Under the lock, any temp file is a leftover of a writer that was killed.
+    for stale in glob.glob(glob.escape(str(path)) + ".*.tmp"):
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
     if not entries:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -78,25 +178,125 @@ def _write(path: Path, entries: List[Dict[str, Any]]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(str(path.parent), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def entry_id(entry: Mapping[str, Any]) -> str:
-    return f"{entry.get('target')}:{entry.get('request', {}).get('operation')}:{entry.get('event_key')}"
+    request = entry.get("request") if isinstance(entry.get("request"), Mapping) else {}
+    return f"{entry.get('target')}:{request.get('operation')}:{entry.get('event_key')}"
 
 
-def add(path: Path, target: str, request: Dict[str, Any], event_key: Optional[str], error: str) -> None:
-    """Add (or refresh) one entry; the same target+operation+event_key is kept once."""
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    new = {"target": target, "event_key": event_key, "request": request, "error": error,
-           "spooled_at": now, "attempts": 1}
+def make_entry(target: str, target_type: Optional[str], request: Dict[str, Any], event_key: Optional[str],
+               *, state: str = PENDING, error: str = "", may_have_landed: bool = False) -> Dict[str, Any]:
+    now = _now()
+    return {"target": target, "type": target_type, "event_key": event_key, "request": request,
+            "state": state, "error": error, "may_have_landed": may_have_landed, "attempts": 0,
+            "spooled_at": now, "updated_at": now, "owner": current_owner() if state == PENDING else None}
+
+
+# -- operations ---------------------------------------------------------------------
+
+def journal(path: Path, entries: Sequence[Dict[str, Any]]) -> None:
+    """Record writes about to be sent (state pending, owned by this process), in one write."""
+    if not entries:
+        return
+    owner = current_owner()
+    with _locked(path):
+        current = _read(path)
+        index = {entry_id(e): e for e in current}
+        for new in entries:
+            old = index.get(entry_id(new))
+            if old is not None:
+                old.update(state=PENDING, owner=owner, updated_at=_now(), request=new["request"],
+                           type=new.get("type") or old.get("type"))
+            else:
+                added = dict(new, state=PENDING, owner=owner)
+                current.append(added)
+                index[entry_id(added)] = added
+        _write(path, current)
+
+
+def settle(path: Path, eid: str, *, delivered: bool, error: str = "", may_have_landed: bool = False) -> bool:
+    """The outcome of a journaled write: delivered -> removed; else kept as failed. Returns True if kept."""
+    with _locked(path):
+        entries = _read(path)
+        kept = False
+        out = []
+        for entry in entries:
+            if entry_id(entry) == eid:
+                if delivered:
+                    continue
+                entry.update(state=FAILED, owner=None, error=error, updated_at=_now(),
+                             may_have_landed=bool(entry.get("may_have_landed")) or may_have_landed,
+                             attempts=int(entry.get("attempts") or 0) + 1)
+                kept = True
+            out.append(entry)
+        _write(path, out)
+    return kept
+
+
+def add(path: Path, target: str, request: Dict[str, Any], event_key: Optional[str], error: str,
+        *, target_type: Optional[str] = None, may_have_landed: bool = False) -> None:
+    """Add (or refresh) one failed entry; the same target+operation+event_key is kept once."""
+    new = make_entry(target, target_type, request, event_key, state=FAILED, error=error,
+                     may_have_landed=may_have_landed)
+    new["attempts"] = 1
     with _locked(path):
         entries = _read(path)
         for entry in entries:
             if entry_id(entry) == entry_id(new):
-                entry.update(error=error, attempts=int(entry.get("attempts", 1)) + 1)
+                entry.update(error=error, state=FAILED, owner=None, updated_at=_now(),
+                             may_have_landed=bool(entry.get("may_have_landed")) or may_have_landed,
+                             attempts=int(entry.get("attempts") or 0) + 1)
                 break
         else:
             entries.append(new)
+        _write(path, entries)
+
+
+def claim(path: Path) -> List[Dict[str, Any]]:
+    """Take every entry no live process owns (for a flush). Entries of dead owners become uncertain."""
+    owner = current_owner()
+    with _locked(path):
+        entries = _read(path)
+        claimed = []
+        for entry in entries:
+            previous = entry.get("owner")
+            if previous and owner_alive(previous):
+                continue
+            if previous or entry.get("state") == PENDING:
+                # Its process died while sending: it may or may not have been recorded.
+                entry["may_have_landed"] = True
+            entry.update(owner=owner, state=PENDING, updated_at=_now())
+            claimed.append(dict(entry))
+        if claimed:
+            _write(path, entries)
+    return claimed
+
+
+def release(path: Path, eid: str, *, error: Optional[str] = None, may_have_landed: Optional[bool] = None,
+            attempted: bool = True) -> None:
+    """Give a claimed entry back (still not delivered)."""
+    with _locked(path):
+        entries = _read(path)
+        for entry in entries:
+            if entry_id(entry) == eid:
+                entry.update(state=FAILED, owner=None, updated_at=_now())
+                if error is not None:
+                    entry["error"] = error
+                if may_have_landed:
+                    entry["may_have_landed"] = True
+                if attempted:
+                    entry["attempts"] = int(entry.get("attempts") or 0) + 1
         _write(path, entries)
 
 

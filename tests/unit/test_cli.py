@@ -266,3 +266,39 @@ def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
     assert version.stdout.strip() == f"shipmark {__version__}"
     bad = run_cli(["deploy", "--meta", "oops"], cwd=tmp_path)
     assert bad.returncode == 2 and "expected KEY=VALUE" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_importing_the_cli_loads_nothing_heavy() -> None:
+    """`shipmark --version` runs in every pipeline: the CLI module must not import HTTP or YAML stacks."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, shipmark.cli; "
+             "print(','.join(m for m in ('requests', 'urllib3', 'yaml', 'pydantic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_params_can_be_scoped_to_one_target(tmp_path: Path) -> None:
+    (tmp_path / "shipmark.yml").write_text(
+        "targets:\n  a: {type: file, path: a.jsonl}\n  b: {type: file, path: b.jsonl}\n")
+    result = invoke(["deploy", "--param", "a.only_a=1", "--param", "both=2", "--param", "x.y=3"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    a = json.loads((tmp_path / "a.jsonl").read_text())
+    b = json.loads((tmp_path / "b.jsonl").read_text())
+    assert a["options"] == {"only_a": "1", "both": "2", "x.y": "3"}
+    assert b["options"] == {"both": "2", "x.y": "3"}
+
+
+def test_deployment_finish_does_not_trigger_a_deployment_service(tmp_path: Path) -> None:
+    """DeployBot runs deployments itself: `deployment finish` skips it unless named, then exits 2; no request."""
+    (tmp_path / "shipmark.yml").write_text(
+        "targets:\n  log: {type: file, path: e.jsonl}\n"
+        "  db: {type: deploybot, url: 'http://127.0.0.1:9', token: tok-123456, environment_id: 1}\n")
+    result = invoke(["deployment", "finish", "--json"], env=github_push_env(GITHUB_ACTIONS=""), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    data = {r["target"]: r for r in json.loads(result.stdout)}
+    assert data["log"]["ok"] and not data["log"]["skipped"]
+    assert data["db"]["skipped"] and "`deployment finish` cannot report one" in data["db"]["message"]
+    named = invoke(["deployment", "finish", "-t", "db"], env=github_push_env(GITHUB_ACTIONS=""), cwd=tmp_path)
+    assert named.exit_code == 2 and "deploybot runs deployments itself" in named.stderr

@@ -6,6 +6,7 @@ linter. A missing tool is a failure, never a skip: `.ci/run` installs them all.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -110,11 +111,12 @@ class FakeReleaseBits:
                 self._answer(200, [])
 
             def do_POST(self):
-                self._record()
+                entry = self._record()
                 if outer.fail_with:
                     self._answer(outer.fail_with, {"detail": "rejected by the fake server"})
                 else:
-                    self._answer(201, {"id": str(uuid.uuid4())})
+                    entry["answer_id"] = str(uuid.uuid4())
+                    self._answer(201, {"id": entry["answer_id"]})
 
             do_PUT = do_PATCH = do_POST
 
@@ -136,3 +138,11 @@ def version() -> str:
         if line.startswith("__version__"):
             return line.split('"')[1]
     raise AssertionError("no __version__")
+
+
+def snippet(name: str) -> str:
+    """A code block of docs/wrappers.md, marked `<!-- snippet: NAME -->`."""
+    text = (REPO / "docs" / "wrappers.md").read_text()
+    match = re.search(r"<!-- snippet: %s -->\s*```[a-z]*\n(.*?)```" % re.escape(name), text, re.S)
+    assert match, f"docs/wrappers.md has no snippet {name!r}"
+    return match.group(1)

@@ -164,7 +164,7 @@ class Aviator(Target):
     def _full_commit(self, request: Request) -> str:
         commit = (request.event.commit or "").lower()
         if not FULL_SHA.match(commit):
-            shown = f"{request.event.commit!r}" if request.event.commit else "no commit was detected"
+            shown = f"got {request.event.commit!r}" if request.event.commit else "no commit was detected"
             raise UnsupportedError(f"Aviator release create needs the full 40-character commit sha "
                                    f"({shown}): pass --commit with the full sha")
         return commit
@@ -250,9 +250,10 @@ class Aviator(Target):
 
     def _deployment_result(self, request: Request, environment: str, version: str, status_code: Optional[int],
                            **fields: Any) -> Result:
-        result = self.result(request, id=f"{version}@{environment}", url=self.http.url(self._deployments_path(
-            environment)), status_code=status_code, **fields)
-        result.raw = {"environment": environment, "release_candidate_version": version}  # for poll()
+        # Aviator names a deployment by RC and environment; its numeric id is not returned.
+        url = self.http.url(self._deployments_path(environment))
+        result = self.result(request, id=f"{version}@{environment}", url=url, status_code=status_code, **fields)
+        result.raw = {"environment": environment, "release_candidate_version": version}  # what poll() reads
         return result
 
     def deployment_list(self, request: Request) -> Result:

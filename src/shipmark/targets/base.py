@@ -115,6 +115,7 @@ class Request(BaseModel):
 
     operation: str
     event: Event
+    command: Optional[str] = None  # the CLI command, e.g. "deployment finish" (several map to "deploy")
     build: Optional[str] = None  # --build
     template: Optional[str] = None  # release create --template
     pipeline: Optional[str] = None  # --pipeline (overrides the target's)
@@ -123,6 +124,9 @@ class Request(BaseModel):
     id: Optional[str] = None  # --id: the remote record to get / retry / update
     limit: int = 100  # list: 0 = all
     params: Dict[str, str] = Field(default_factory=dict)  # --param KEY=VALUE (service specific)
+    # True when the environment came from -e, SHIPMARK_ENVIRONMENT or the CI job, not from
+    # the config's defaults: a target's own environment_id then yields to it.
+    environment_explicit: bool = False
     dry_run: bool = False
 
     @field_validator("limit")
@@ -147,6 +151,9 @@ class Target:
     status_map: ClassVar[Mapping[Status, Optional[str]]] = {}
     # Does the service let us find a record by event_key (re-runs and retries are no-ops)?
     supports_lookup: ClassVar[bool] = False
+    # Does `deploy` make the service run a deployment (rather than record one run elsewhere)?
+    # Then `deployment start|finish`, which report a deployment CI runs, do not apply.
+    triggers_deployments: ClassVar[bool] = False
 
     def __init__(self, config: TargetConfig, http: "HttpClient"):
         self.config = config
@@ -168,11 +175,17 @@ class Target:
     def check(self, request: Request) -> None:
         """Raise UnsupportedError before anything is sent when the request cannot be expressed.
 
-        The default checks the operation exists and, for writes, that the status maps.
+        The default checks the operation exists (and that start/finish reports make sense);
+        backends add their own checks, e.g. that the status maps (``service_status``).
         """
         if not self.supports(request.operation):
             raise UnsupportedError(
                 f"{OPERATIONS.get(request.operation, request.operation)} is not supported by {self.type}"
+            )
+        if self.triggers_deployments and request.command in ("deployment start", "deployment finish"):
+            raise UnsupportedError(
+                f"{self.type} runs deployments itself, so `{request.command}` cannot report one: "
+                "use `shipmark deploy` to trigger it (and --wait to follow it)"
             )
 
     def service_status(self, status: Status) -> str:
@@ -216,35 +229,56 @@ class Target:
         """Send a create, making re-runs and retries safe where the service allows a lookup.
 
         ``lookup`` finds a record carrying request.event.event_key (None if absent).
-        Before the first send it turns a re-run into "already recorded". When a send
-        fails in a way that may have reached the server, the lookup decides whether to
-        send again; without one the send is not repeated and the result says so.
+        Before the first send it turns a re-run (or a resend from the spool) into
+        "already recorded". The HTTP layer has already retried what is always safe
+        (connection refused, 429). When a send fails in a way that may have reached
+        the server (5xx, read timeout, reset after sending), the lookup decides whether
+        to send again, after a backoff that honours Retry-After, inside the time
+        budget; without a lookup the send is not repeated and the error says so.
+        Every ApiError raised here carries ``lookup_available``, which tells the spool
+        whether a later resend can be checked the same way.
         """
         if request.dry_run:
             return send()
-        if lookup is not None:
-            found = lookup()
-            if found is not None:
-                found.message = found.message or "already recorded"
-                return found
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return send()
-            except ApiError as exc:
-                if not exc.transient:
-                    raise
-                if exc.may_have_landed and lookup is None:
-                    exc.message += " (not re-sent: it may have been recorded and " \
-                        f"{self.type} offers no way to check)"
-                    raise
-                delay = min(8.0, 0.5 * (2 ** (attempt - 1))) * (0.5 + random.random() / 2)
-                if self.http.budget.remaining() <= delay + 0.5:
-                    raise
-                time.sleep(delay)
-                if exc.may_have_landed and lookup is not None:
-                    found = lookup()
+        try:
+            if lookup is not None:
+                found = lookup()
+                if found is not None:
+                    found.message = found.message or "already recorded"
+                    return found
+            sends = 0
+            while True:
+                sends += 1
+                try:
+                    return send()
+                except ApiError as exc:
+                    if not exc.transient or not exc.may_have_landed:
+                        raise  # permanent, or already retried as far as is safe by the HTTP layer
+                    if lookup is None:
+                        exc.message += (" (not re-sent: it may have been recorded and "
+                                        f"{self.type} offers no way to check)")
+                        raise
+                    retry_after = getattr(exc, "retry_after", None)
+                    delay = retry_after if retry_after is not None else \
+                        min(8.0, 0.5 * (2 ** (sends - 1))) * (0.5 + random.random() / 2)
+                    # Room for the sleep, a lookup and another send.
+                    if sends >= _MAX_CREATE_SENDS or self.http.budget.remaining() <= delay + 1.0:
+                        exc.message += " (it may have been recorded: the next attempt checks by event key first)"
+                        raise
+                    time.sleep(delay)
+                    try:
+                        found = lookup()
+                    except ApiError as lookup_exc:
+                        exc.message += (f" (could not check whether it was recorded: {lookup_exc.message}; "
+                                        "the next attempt checks first)")
+                        raise exc from None
                     if found is not None:
                         found.message = "recorded (confirmed after a retry)"
                         return found
+        except ApiError as exc:
+            exc.lookup_available = lookup is not None  # type: ignore[attr-defined]
+            raise
+
+
+# A create that may have landed is re-sent (after a lookup) at most this often in one command.
+_MAX_CREATE_SENDS = 4

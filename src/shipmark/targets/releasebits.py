@@ -157,10 +157,14 @@ class ReleaseBits(Target):
         key = request.event.event_key
         if not key:
             return None
-        records, status_code = self._fetch(lambda _records: False, max_pages=LOOKUP_PAGES)
-        for record in records:
+
+        def carries_key(record: Dict[str, Any]) -> bool:
             meta = record.get("meta_data")
-            if isinstance(meta, dict) and meta.get(EVENT_KEY_FIELD) == key:
+            return isinstance(meta, dict) and meta.get(EVENT_KEY_FIELD) == key
+
+        records, status_code = self._fetch(lambda got: any(carries_key(r) for r in got), max_pages=LOOKUP_PAGES)
+        for record in records:
+            if carries_key(record):
                 record_id = record.get("id")
                 return self.result(
                     request,
@@ -229,7 +233,7 @@ class ReleaseBits(Target):
         pages = 0
         while path and pages < max_pages:
             pages += 1
-            seen.add(path)
+            seen.add(self.http.url(path))
             resp = self.http.request("GET", path)
             if resp.dry_run:
                 return [], None
@@ -237,9 +241,9 @@ class ReleaseBits(Target):
             records.extend(_records_of(resp.json(), resp.url))
             if enough(records):
                 break
-            path = _next_link(resp.headers.get("Link") or resp.headers.get("link") or "", resp.url,
-                              self.http.base_url)
-            if path in seen:
+            link = next((v for k, v in resp.headers.items() if k.lower() == "link"), "")
+            path = _next_link(link, resp.url, self.http.base_url)
+            if path is not None and self.http.url(path) in seen:
                 break
         return records, status_code
 

@@ -1,0 +1,184 @@
+/*
+ * shipmark(...): run one shipmark command in a Jenkins pipeline and return its results.
+ *
+ *   def results = shipmark(command: 'deploy', environment: 'prod', credentialsId: 'releasebits-token')
+ *
+ * Tokens are bound with withCredentials and read by shipmark from the environment; the
+ * shell script below is a constant single-quoted string, so no value (secret or not) is
+ * ever interpolated by Groovy into a command line. Every option travels as an environment
+ * variable and the script turns it into quoted arguments.
+ *
+ * shipmark comes from PATH, or is installed once per build from `package` (a pip
+ * requirement) into a virtualenv under WORKSPACE_TMP. Needs the Credentials Binding and
+ * Pipeline Utility Steps (readJSON) plugins. See shipmark.txt for every parameter.
+ */
+// Pipeline steps run under Jenkins' CPS interpreter, which cannot compile statically.
+/* groovylint-disable CompileStatic */
+import groovy.transform.Field
+
+@Field final String DEFAULT_PACKAGE = 'shipmark==0.1.0'
+@Field final String DEFAULT_TOKEN_VARIABLE = 'SHIPMARK_TOKEN'
+@Field final String EXIT_MARKER = 'shipmark-exit-status: '
+@Field final String NEWLINE = '\n'
+@Field final String COMMA = ', '
+@Field final String PACKAGE = 'package'  // a keyword in Groovy: always quoted
+@Field final String MULTI_LINE = /[\r\n]/
+@Field final List<String> PARAMETERS = [
+    'command', 'environment', 'version', 'status', 'targets', 'hosts', 'name', 'meta', 'args',
+    'config', 'failOnError', 'credentialsId', 'tokenVariable', 'credentials', PACKAGE,
+]
+
+// Runs inside `sh`: installs or finds shipmark, builds argv from SHIPMARK_WRAP_*, runs it
+// with --json and reports the exit status on the last line of stdout. The ${...} in it are
+// shell expansions: the string is single-quoted on purpose, Groovy never interpolates it.
+// groovylint-disable-next-line GStringExpressionWithinString
+@Field final String SCRIPT = '''\
+#!/bin/sh
+set -eu
+if command -v shipmark >/dev/null 2>&1; then
+  shipmark_bin=shipmark
+else
+  venv="${WORKSPACE_TMP:-${WORKSPACE:-$PWD}/.shipmark}/shipmark-venv"
+  stamp="${BUILD_TAG:-}|${SHIPMARK_PACKAGE}"
+  if [ ! -x "$venv/bin/shipmark" ] || [ "$(cat "$venv/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
+    echo "shipmark: installing $SHIPMARK_PACKAGE into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$SHIPMARK_PACKAGE" >&2
+    printf '%s' "$stamp" >"$venv/.shipmark-build"
+  fi
+  shipmark_bin="$venv/bin/shipmark"
+fi
+set -f
+set -- $SHIPMARK_WRAP_COMMAND
+IFS='
+'
+if [ -n "${SHIPMARK_WRAP_STATUS:-}" ]; then set -- "$@" --status "$SHIPMARK_WRAP_STATUS"; fi
+if [ -n "${SHIPMARK_WRAP_NAME:-}" ]; then set -- "$@" --name "$SHIPMARK_WRAP_NAME"; fi
+for item in ${SHIPMARK_WRAP_TARGETS:-}; do set -- "$@" --target "$item"; done
+for item in ${SHIPMARK_WRAP_HOSTS:-}; do set -- "$@" --host "$item"; done
+for item in ${SHIPMARK_WRAP_META:-}; do set -- "$@" --meta "$item"; done
+for item in ${SHIPMARK_WRAP_ARGS:-}; do set -- "$@" "$item"; done
+status=0
+"$shipmark_bin" "$@" --json || status=$?
+printf '\\n%s%s\\n' 'shipmark-exit-status: ' "$status"
+'''
+
+/** Runs `shipmark <command> ... --json`; returns the results (a list of maps). */
+List call(Map args = [:]) {
+    Map opts = options(args)
+    List bindings = credentialBindings(opts)
+    String stdout = ''
+    withEnv(environment(opts)) {
+        withCredentials(bindings) {
+            stdout = sh(script: SCRIPT, returnStdout: true, label: "shipmark ${opts.command}")
+        }
+    }
+    Map outcome = parseOutput(stdout)
+    List results = outcome.json ? readJSON(text: outcome.json) : []
+    if (outcome.status != 0) {
+        error("shipmark ${opts.command} failed with exit status ${outcome.status}")
+    }
+    return results
+}
+
+/** Validates the parameters and fills in defaults. */
+@NonCPS
+Map options(Map args) {
+    List unknown = args.keySet().findAll { key -> !(key in PARAMETERS) }.toList()
+    if (unknown) {
+        throw new IllegalArgumentException(
+            "shipmark: unknown parameter(s) ${unknown.join(COMMA)}; valid: ${PARAMETERS.join(COMMA)}")
+    }
+    Map opts = [:] + args
+    opts.command = (opts.command ?: 'deploy').toString().trim()
+    if (!(opts.command ==~ /[a-z]+( [a-z]+)*/)) {
+        throw new IllegalArgumentException(
+            "shipmark: command must be subcommand words such as 'deploy' or 'deployment start', not '${opts.command}'")
+    }
+    opts.each { key, value ->
+        if (value in CharSequence && value =~ MULTI_LINE) {
+            throw new IllegalArgumentException("shipmark: ${key} must be a single line")
+        }
+    }
+    return opts
+}
+
+/** The withEnv list that carries every option to the shell script. */
+@NonCPS
+List<String> environment(Map opts) {
+    List<String> vars = [
+        "SHIPMARK_WRAP_COMMAND=${opts.command}",
+        "SHIPMARK_PACKAGE=${opts.get(PACKAGE) ?: DEFAULT_PACKAGE}",
+        "SHIPMARK_WRAP_TARGETS=${lines(opts.targets, true)}",
+        "SHIPMARK_WRAP_HOSTS=${lines(opts.hosts, true)}",
+        "SHIPMARK_WRAP_META=${lines(metaPairs(opts.meta), false)}",
+        "SHIPMARK_WRAP_ARGS=${lines(opts.args, false)}",
+        "SHIPMARK_WRAP_STATUS=${opts.status ?: ''}",
+        "SHIPMARK_WRAP_NAME=${opts.name ?: ''}",
+    ]
+    if (opts.environment) { vars << "SHIPMARK_ENVIRONMENT=${opts.environment}" }
+    if (opts.version) { vars << "SHIPMARK_VERSION=${opts.version}" }
+    if (opts.config) { vars << "SHIPMARK_CONFIG=${opts.config}" }
+    if (opts.failOnError) { vars << 'SHIPMARK_FAIL_ON_ERROR=true' }
+    return vars*.toString()
+}
+
+/** Secret-text bindings: credentialsId -> tokenVariable, plus the credentials map. */
+List credentialBindings(Map opts) {
+    Map<String, String> wanted = [:]
+    if (opts.credentialsId) {
+        wanted[(opts.tokenVariable ?: DEFAULT_TOKEN_VARIABLE).toString()] = opts.credentialsId.toString()
+    }
+    (opts.credentials ?: [:]).each { variable, id -> wanted[variable.toString()] = id.toString() }
+    List bindings = []
+    wanted.each { variable, id -> bindings << string(credentialsId: id, variable: variable) }
+    return bindings
+}
+
+/** A list (or a comma/whitespace separated string) as newline-separated text. */
+@NonCPS
+String lines(Object value, boolean splitWords) {
+    List<String> out = []
+    asList(value).each { item ->
+        String text = item
+        if (text =~ MULTI_LINE) {
+            throw new IllegalArgumentException("shipmark: list items must be single lines: '${text}'")
+        }
+        out.addAll(splitWords ? text.split(/[,\s]+/).findAll { word -> word } : [text])
+    }
+    return out.join(NEWLINE)
+}
+
+/** meta: a [key: value] map or a list of 'KEY=VALUE' strings. */
+@NonCPS
+List<String> metaPairs(Object meta) {
+    if (meta in Map) {
+        return meta.collect { key, value -> "${key}=${value}".toString() }
+    }
+    return asList(meta)
+}
+
+/** null -> [], a collection -> its items as strings, anything else -> [it as a string]. */
+@NonCPS
+List<String> asList(Object value) {
+    if (value == null) {
+        return []
+    }
+    return (value in Collection ? value as List : [value])*.toString()
+}
+
+/** Splits the script's stdout into the --json text and shipmark's exit status. */
+@NonCPS
+Map parseOutput(String stdout) {
+    List<String> kept = []
+    Integer status = null
+    stdout.readLines().each { line ->
+        if (line.startsWith(EXIT_MARKER)) {
+            status = line.substring(EXIT_MARKER.length()).trim() as Integer
+        } else {
+            kept << line
+        }
+    }
+    return [json: kept.join(NEWLINE).trim(), status: status == null ? 1 : status]
+}

@@ -1,0 +1,312 @@
+/*
+ * A small Jenkins stand-in for the shipmark shared-library steps (jenkins/vars/*.groovy).
+ *
+ *   groovy harness.groovy unit      pipeline steps stubbed: exact sh script, env, bindings
+ *   groovy harness.groovy exec      sh really runs the step's script; `shipmark` on PATH is
+ *                                   a recorder (RECORDER_DIR) that captures argv and env
+ *   groovy harness.groovy install   sh really runs; PATH has no shipmark, so the step installs
+ *                                   PACKAGE into WORKSPACE_TMP and talks to RB_URL
+ *
+ * Stubbed steps: sh, withEnv, withCredentials, string, readJSON, error, echo. Prints one
+ * line per scenario and a closing "N passed, M failed" line; exits 1 on any failure.
+ */
+import groovy.json.JsonSlurper
+
+final File LIBRARY = new File(System.getenv('SHIPMARK_JENKINS_LIBRARY') ?: 'jenkins')
+final String SECRET = 'harness-token-8f3a1c'
+
+/** What the error step throws (Jenkins: hudson.AbortException). */
+class StepError extends RuntimeException {
+    StepError(String message) { super(message) }
+}
+
+/** The pipeline stand-in: steps as closures in a shared binding, calls recorded. */
+class FakePipeline {
+    Binding binding = new Binding()
+    List<Map> shCalls = []
+    List<String> log = []
+    List<List<String>> envStack = []
+    List bindingsSeen = []
+    Map<String, String> credentials = [:]
+    Map<String, String> baseEnv = [:]
+    List<String> cannedStdout = []
+    boolean execute = false
+    Map<String, Script> vars = [:]
+
+    FakePipeline(File library, ClassLoader loader) {
+        def imports = new org.codehaus.groovy.control.customizers.ImportCustomizer()
+        imports.addImports('com.cloudbees.groovy.cps.NonCPS')
+        def config = new org.codehaus.groovy.control.CompilerConfiguration()
+        config.addCompilationCustomizers(imports)
+        GroovyShell shell = new GroovyShell(loader, binding, config)
+
+        binding.setVariable('env', baseEnv)
+        binding.setVariable('echo') { String text -> log << "echo: ${text}".toString() }
+        binding.setVariable('error') { String text -> throw new StepError(text) }
+        binding.setVariable('string') { Map m -> [$class: 'StringBinding'] + m }
+        binding.setVariable('readJSON') { Map m -> new JsonSlurper().parseText(m.text as String) }
+        binding.setVariable('withEnv') { List<String> vars, Closure body ->
+            envStack << vars.collect { it.toString() }
+            try { body() } finally { envStack.remove(envStack.size() - 1) }
+        }
+        binding.setVariable('withCredentials') { List bindings, Closure body ->
+            bindingsSeen << bindings
+            envStack << bindings.collect { b -> "${b.variable}=${credentials[b.credentialsId]}".toString() }
+            try { body() } finally { envStack.remove(envStack.size() - 1) }
+        }
+        binding.setVariable('sh') { Map m -> runSh(m) }
+        new File(library, 'vars').listFiles().findAll { it.name.endsWith('.groovy') }.sort().each { file ->
+            Script script = shell.parse(file)
+            String name = file.name - '.groovy'
+            vars[name] = script
+            binding.setVariable(name) { Object[] args -> script.invokeMethod('call', args) }
+        }
+    }
+
+    Map<String, String> currentEnv() {
+        Map<String, String> env = [:]
+        envStack.flatten().each { String entry ->
+            int eq = entry.indexOf('=')
+            env[entry.substring(0, eq)] = entry.substring(eq + 1)
+        }
+        return env
+    }
+
+    Object runSh(Map m) {
+        Map call = [script: m.script, label: m.label, returnStdout: m.returnStdout, env: currentEnv()]
+        shCalls << call
+        log << "sh: ${m.label}".toString()
+        if (!execute) {
+            return cannedStdout ? cannedStdout.remove(0) : '[]\nshipmark-exit-status: 0\n'
+        }
+        File scriptFile = File.createTempFile('harness-sh', '.sh')
+        scriptFile.text = m.script
+        ProcessBuilder pb = new ProcessBuilder('/bin/sh', scriptFile.path)
+        pb.environment().putAll(baseEnv)
+        pb.environment().putAll(call.env)
+        pb.directory(new File(baseEnv.WORKSPACE))
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT)
+        Process proc = pb.start()
+        String out = proc.inputStream.getText('UTF-8')
+        int code = proc.waitFor()
+        scriptFile.delete()
+        call.stdout = out
+        if (code != 0) {
+            throw new StepError("script returned exit code ${code}")
+        }
+        return out
+    }
+
+    Object step(String name, Object... args) {
+        return binding.getVariable(name).call(*args)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+GroovyClassLoader loader = new GroovyClassLoader(this.class.classLoader)
+loader.parseClass('''
+package com.cloudbees.groovy.cps
+import java.lang.annotation.*
+@Retention(RetentionPolicy.RUNTIME) @Target(ElementType.METHOD) @interface NonCPS {}
+''')
+Class interrupted = loader.parseClass('''
+package org.jenkinsci.plugins.workflow.steps
+class FlowInterruptedException extends InterruptedException {}
+''')
+
+int passed = 0
+int failed = 0
+def scenario = { String title, Closure body ->
+    try {
+        body()
+        passed++
+        println "PASS ${title}"
+    } catch (Throwable t) {
+        failed++
+        println "FAIL ${title}\n${t}"
+    }
+}
+
+def pipeline = { boolean execute ->
+    FakePipeline p = new FakePipeline(LIBRARY, loader)
+    p.credentials['rb-token'] = SECRET
+    p.execute = execute
+    return p
+}
+
+Object expectThrows = { Class type, Closure body ->
+    try {
+        body()
+    } catch (Throwable t) {
+        assert type.isInstance(t): "expected ${type.name}, got ${t}"
+        return t
+    }
+    throw new AssertionError("expected ${type.name}, nothing was thrown")
+}
+
+String mode = args ? args[0] : 'unit'
+
+if (mode == 'unit') {
+    scenario('shipmark: constant single-quoted script, options only in env') {
+        FakePipeline p = pipeline(false)
+        p.cannedStdout << '[{"target": "rb", "ok": true, "id": "42"}]\nshipmark-exit-status: 0\n'
+        List results = p.step('shipmark', [
+            command: 'deploy', environment: 'prod', version: '1.2.3', status: 'success',
+            targets: 'rb, log', hosts: ['web-1', 'web-2'], meta: [team: 'web', note: 'a b'],
+            args: ['--timeout', '5'], name: 'blue', config: 'ci/shipmark.yml',
+            credentialsId: 'rb-token', failOnError: true,
+        ])
+        assert results == [[target: 'rb', ok: true, id: '42']]
+        assert p.shCalls.size() == 1
+        Map call = p.shCalls[0]
+        assert call.script == p.vars.shipmark.SCRIPT
+        assert call.script.startsWith('#!/bin/sh\nset -eu\n')
+        assert call.returnStdout == true
+        assert call.label == 'shipmark deploy'
+        ['prod', '1.2.3', 'web-1', 'blue', SECRET].each { assert !call.script.contains(it) }
+        assert call.env == [
+            SHIPMARK_WRAP_COMMAND: 'deploy',
+            SHIPMARK_PACKAGE: 'shipmark==' + System.getenv('SHIPMARK_VERSION_UNDER_TEST'),
+            SHIPMARK_WRAP_TARGETS: 'rb\nlog',
+            SHIPMARK_WRAP_HOSTS: 'web-1\nweb-2',
+            SHIPMARK_WRAP_META: 'team=web\nnote=a b',
+            SHIPMARK_WRAP_ARGS: '--timeout\n5',
+            SHIPMARK_WRAP_STATUS: 'success',
+            SHIPMARK_WRAP_NAME: 'blue',
+            SHIPMARK_ENVIRONMENT: 'prod',
+            SHIPMARK_VERSION: '1.2.3',
+            SHIPMARK_CONFIG: 'ci/shipmark.yml',
+            SHIPMARK_FAIL_ON_ERROR: 'true',
+            SHIPMARK_TOKEN: SECRET,
+        ]
+        assert p.bindingsSeen == [[[$class: 'StringBinding', credentialsId: 'rb-token', variable: 'SHIPMARK_TOKEN']]]
+    }
+
+    scenario('shipmark: defaults, credentials map, tokenVariable') {
+        FakePipeline p = pipeline(false)
+        p.credentials['db-token'] = 'db-secret'
+        assert p.step('shipmark', [command: 'release create', credentialsId: 'rb-token',
+                                   tokenVariable: 'RELEASEBITS_TOKEN',
+                                   credentials: [DEPLOYBOT_TOKEN: 'db-token']]) == []
+        Map env = p.shCalls[0].env
+        assert env.SHIPMARK_WRAP_COMMAND == 'release create'
+        assert env.RELEASEBITS_TOKEN == SECRET && env.DEPLOYBOT_TOKEN == 'db-secret'
+        assert !env.containsKey('SHIPMARK_ENVIRONMENT') && !env.containsKey('SHIPMARK_FAIL_ON_ERROR')
+        assert p.bindingsSeen[0]*.variable == ['RELEASEBITS_TOKEN', 'DEPLOYBOT_TOKEN']
+        FakePipeline bare = pipeline(false)
+        bare.step('shipmark', [:])
+        assert bare.shCalls[0].env.SHIPMARK_WRAP_COMMAND == 'deploy'
+        assert bare.bindingsSeen == [[]]
+    }
+
+    scenario('shipmark: non-zero exit status fails the step after parsing') {
+        FakePipeline p = pipeline(false)
+        p.cannedStdout << '[{"target": "rb", "ok": false}]\nshipmark-exit-status: 1\n'
+        StepError e = expectThrows(StepError) { p.step('shipmark', [environment: 'prod']) }
+        assert e.message == 'shipmark deploy failed with exit status 1'
+    }
+
+    scenario('shipmark: bad parameters are refused before any sh') {
+        FakePipeline p = pipeline(false)
+        def e = expectThrows(IllegalArgumentException) { p.step('shipmark', [enviroment: 'prod']) }
+        assert e.message.contains('enviroment') && e.message.contains('environment')
+        e = expectThrows(IllegalArgumentException) { p.step('shipmark', [command: 'deploy; id']) }
+        e = expectThrows(IllegalArgumentException) { p.step('shipmark', [environment: 'a\nb']) }
+        e = expectThrows(IllegalArgumentException) { p.step('shipmark', [hosts: ['a\nb']]) }
+        assert p.shCalls.isEmpty()
+    }
+
+    scenario('shipmarkDeploy: start, body, success; returns the body value') {
+        FakePipeline p = pipeline(false)
+        Object value = p.step('shipmarkDeploy', [environment: 'prod', credentialsId: 'rb-token'], {
+            p.log << 'body'
+            return 'deployed'
+        })
+        assert value == 'deployed'
+        assert p.log == ['sh: shipmark deployment start', 'body', 'sh: shipmark deployment finish']
+        assert p.shCalls*.env*.SHIPMARK_WRAP_COMMAND == ['deployment start', 'deployment finish']
+        assert p.shCalls*.env*.SHIPMARK_WRAP_STATUS == ['', 'success']
+        assert p.shCalls*.env*.SHIPMARK_ENVIRONMENT == ['prod', 'prod']
+        assert p.shCalls*.env*.SHIPMARK_TOKEN == [SECRET, SECRET]
+    }
+
+    scenario('shipmarkDeploy: a failing body records failure and rethrows the same exception') {
+        FakePipeline p = pipeline(false)
+        RuntimeException boom = new RuntimeException('boom')
+        Throwable seen = expectThrows(RuntimeException) {
+            p.step('shipmarkDeploy', [environment: 'prod'], { throw boom })
+        }
+        assert seen.is(boom)
+        assert p.shCalls*.env*.SHIPMARK_WRAP_COMMAND == ['deployment start', 'deployment finish']
+        assert p.shCalls*.env*.SHIPMARK_WRAP_STATUS == ['', 'failure']
+    }
+
+    scenario('shipmarkDeploy: an aborted build records cancelled') {
+        FakePipeline p = pipeline(false)
+        Throwable abort = interrupted.newInstance()
+        Throwable seen = expectThrows(InterruptedException) {
+            p.step('shipmarkDeploy', [environment: 'prod'], { throw abort })
+        }
+        assert seen.is(abort)
+        assert p.shCalls*.env*.SHIPMARK_WRAP_STATUS == ['', 'cancelled']
+    }
+
+    scenario('shipmarkDeploy: a failed failure-record still rethrows the body exception') {
+        FakePipeline p = pipeline(false)
+        p.cannedStdout << '[]\nshipmark-exit-status: 0\n' << '[]\nshipmark-exit-status: 1\n'
+        RuntimeException boom = new RuntimeException('boom')
+        Throwable seen = expectThrows(RuntimeException) {
+            p.step('shipmarkDeploy', [environment: 'prod'], { throw boom })
+        }
+        assert seen.is(boom)
+        assert p.log.any { it.startsWith('echo: shipmarkDeploy: could not record failure') }
+    }
+
+    scenario('shipmarkDeploy: command and status are refused') {
+        FakePipeline p = pipeline(false)
+        expectThrows(StepError) { p.step('shipmarkDeploy', [status: 'success'], { 'x' }) }
+        assert p.shCalls.isEmpty()
+    }
+} else if (mode == 'exec') {
+    File recorder = new File(System.getenv('RECORDER_DIR'))
+    scenario('shipmark: the script hands every value to shipmark as literal arguments') {
+        FakePipeline p = pipeline(true)
+        p.baseEnv.putAll(System.getenv())
+        p.baseEnv.WORKSPACE = System.getenv('WORKSPACE')
+        String nasty = '"; touch pwned.txt; echo "'
+        List results = p.step('shipmark', [
+            command: 'deployment finish', status: 'failure', environment: nasty, version: '$(id)',
+            name: "it's `id`", targets: ['rb'], hosts: 'web-1 web-2', meta: [cmd: '$(id)', glob: '*'],
+            args: ['--timeout', '5', '--meta', 'x=$HOME'], credentialsId: 'rb-token',
+        ])
+        assert results == [[target: 'recorder', ok: true]]
+        assert new File(recorder, 'argv').readLines() == [
+            'deployment', 'finish', '--status', 'failure', '--name', "it's `id`",
+            '--target', 'rb', '--host', 'web-1', '--host', 'web-2',
+            '--meta', 'cmd=$(id)', '--meta', 'glob=*', '--timeout', '5', '--meta', 'x=$HOME', '--json',
+        ]
+        assert new File(recorder, 'env').readLines() == [nasty, '$(id)', SECRET]
+        assert !new File(p.baseEnv.WORKSPACE, 'pwned.txt').exists()
+    }
+} else if (mode == 'install') {
+    scenario('shipmarkDeploy: installs PACKAGE once per build, records in_progress then failure') {
+        FakePipeline p = pipeline(true)
+        p.baseEnv.putAll(System.getenv())
+        RuntimeException boom = new RuntimeException('deploy script failed')
+        Throwable seen = expectThrows(RuntimeException) {
+            p.step('shipmarkDeploy', [environment: 'prod', credentialsId: 'rb-token',
+                                      tokenVariable: 'SHIPMARK_TARGET_RB_TOKEN', targets: ['rb'],
+                                      'package': System.getenv('PACKAGE')], { throw boom })
+        }
+        assert seen.is(boom)
+        assert p.shCalls.size() == 2
+        p.shCalls.each { call -> assert call.stdout.contains('"target": "rb"') || call.stdout.contains('"target":"rb"') }
+        assert new File(System.getenv('WORKSPACE_TMP'), 'shipmark-venv/.shipmark-build').text ==
+            System.getenv('BUILD_TAG') + '|' + System.getenv('PACKAGE')
+    }
+} else {
+    throw new IllegalArgumentException("unknown mode ${mode}")
+}
+
+println "${passed} passed, ${failed} failed"
+System.exit(failed ? 1 : 0)

@@ -1,0 +1,209 @@
+"""The GitHub actions (action.yml, actions/*) run under act against a fake ReleaseBits API.
+
+act runs each workflow on this host (`-P ubuntu-latest=-self-hosted`) in a scratch git
+repository holding a copy of the project, so `uses: ./` is the action under test. act
+cannot download actions here: actions/checkout of the local repository is built in, and
+actions/setup-python (named by the composite actions) is mapped to a local stub.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from wrapper_support import HERE, clean_env, make_repo, run, snippet, tool
+
+pytestmark = pytest.mark.wrappers
+
+SETUP_PYTHON = "actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c"
+WORKFLOWS = HERE / "github" / "workflows"
+TOKEN = "rb-secret-token-5d9e"
+PLAIN_TOKEN = "plain-token-not-a-secret-71c2"
+
+# shipmark.yml for the snippets that read targets from the repository.
+CONFIG = """\
+targets:
+  rb:
+    type: releasebits
+    url: ${RB_URL}
+    component: web
+    token: ${RELEASEBITS_TOKEN}
+  log:
+    type: file
+    path: ${EVENTS_FILE}
+"""
+DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
+
+
+class ActRun:
+    def __init__(self, proc, entries: List[dict]):
+        self.returncode = proc.returncode
+        self.entries = entries
+        self.log = "\n".join(str(e.get("msg", "")).rstrip("\n") for e in entries)
+
+    def __repr__(self) -> str:  # shown by pytest when an assertion fails
+        return f"ActRun(returncode={self.returncode}, log=...)\n{self.log[-8000:]}"
+
+
+@pytest.fixture(scope="module")
+def act_home(tmp_path_factory) -> Path:
+    """Shared by every act run of this module: the shipmark virtualenv is built only once."""
+    return tmp_path_factory.mktemp("act")
+
+
+def localize(workflow: str) -> str:
+    """Point the docs' `uses: shipmark/shipmark...@vX` at the working tree."""
+    return re.sub(r"shipmark/shipmark(?:/(actions/\w+))?@v[0-9.]+", lambda m: "./" + (m.group(1) or ""), workflow)
+
+
+def act(repo: Path, workflow: str, home: Path, *, event: Optional[dict] = None, env: Dict[str, str] = None,
+        secrets: Dict[str, str] = None, variables: Dict[str, str] = None) -> ActRun:
+    cmd = [tool("act"), "push", "-W", workflow, "-P", "ubuntu-latest=-self-hosted", "--json",
+           "--no-cache-server", "--action-cache-path", str(home / "act-cache"),
+           "--local-repository", f"{SETUP_PYTHON}={HERE / 'github' / 'stubs' / 'setup-python'}",
+           "--env", f"SHIPMARK_CACHE_DIR={home / 'tool-cache'}"]
+    if event is not None:
+        event_file = repo.parent / f"{repo.name}-event.json"
+        event_file.write_text(json.dumps(event))
+        cmd += ["-e", str(event_file)]
+    for flag, values in (("--env", env), ("-s", secrets), ("--var", variables)):
+        for key, value in (values or {}).items():
+            cmd += [flag, f"{key}={value}"]
+    proc = run(cmd, cwd=repo, env=clean_env(), timeout=400, check=False)
+    entries = []
+    for line in proc.stdout.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            entries.append({"msg": line})
+    return ActRun(proc, entries)
+
+
+def events(path: Path) -> List[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_deploy_snippet_records_and_exposes_outputs(tmp_path, act_home, releasebits):
+    repo = make_repo(tmp_path / "repo", {".github/workflows/deploy.yml": localize(snippet("github-deploy"))})
+    result = act(repo, ".github/workflows/deploy.yml", act_home, secrets={"RELEASEBITS_TOKEN": TOKEN},
+                 env={"SHIPMARK_TARGET_RB_URL": releasebits.url})
+    assert result.returncode == 0, result
+    posts = releasebits.posts()
+    assert len(posts) == 1, releasebits.requests
+    post = posts[0]
+    assert post["path"] == "/components/web/deployments/"
+    assert post["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert post["json"]["stage"] == "production"
+    assert post["json"]["result"] == "success"
+    assert post["json"]["meta_data"]["deployed_by"]
+    assert f"recorded=true ReleaseBits deployment {post['answer_id']}" in result.log, result
+    assert TOKEN not in result.log
+
+
+def test_outputs_summary_masking_and_python_version(tmp_path, act_home, releasebits):
+    repo = make_repo(tmp_path / "repo")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = act(repo, str(WORKFLOWS / "outputs.yml"), act_home, env={"OUT_DIR": str(out)},
+                 variables={"RB_URL": releasebits.url, "PLAIN_TOKEN": PLAIN_TOKEN})
+    assert result.returncode == 0, result
+    assert "setup-python stub: asked for 3.11" in result.log, result
+
+    (post,) = releasebits.posts()
+    assert post["headers"]["Authorization"] == f"Bearer {PLAIN_TOKEN}"
+    assert post["json"]["stage"] == "staging" and post["json"]["version"] == "2.0.0"
+    assert post["json"]["host"] == "web-1"
+    assert post["json"]["meta_data"]["note"] == "hello world"
+
+    outputs = json.loads((out / "outputs.json").read_text())
+    assert outputs["OK"] == "true"
+    results = json.loads(outputs["RESULTS"])
+    assert [(r["target"], r["type"], r["ok"], r["id"]) for r in results] == [
+        ("rb", "releasebits", True, post["answer_id"])]
+    assert outputs["ID"] == outputs["RB_ID"] == post["answer_id"]
+    assert outputs["URL"].startswith(releasebits.url)
+    every = json.loads(outputs["ALL"])
+    assert every["ok"] == "true" and every["rb-id"] == post["answer_id"]
+    assert every["rb-url"] == outputs["URL"]
+
+    # Job summary: shipmark's markdown table, as act reports it.
+    summary = "\n".join(e["msg"] for e in result.entries if "Summary" in str(e.get("msg", "")))
+    assert "| target | operation | result | id | link |" in summary, result
+    assert f"| rb [web-1] | deploy | ok | {post['answer_id']} |" in summary, result
+    # Masking: the token never shows, even echoed by a later step.
+    assert PLAIN_TOKEN not in result.log, result
+    assert "token=***" in result.log, result
+
+
+def test_hostile_inputs_are_data_not_code(tmp_path, act_home, releasebits):
+    repo = make_repo(tmp_path / "repo")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = act(repo, str(WORKFLOWS / "injection.yml"), act_home, env={"OUT_DIR": str(out)},
+                 secrets={"RB_TOKEN": TOKEN}, variables={"RB_URL": releasebits.url})
+    assert result.returncode == 0, result
+    assert (out / "clean").exists(), result
+    posts = releasebits.posts()
+    assert sorted(p["json"]["host"] for p in posts) == ["`id`", "web-1"], releasebits.requests
+    for post in posts:
+        body = post["json"]
+        assert body["stage"] == '"; touch pwned.txt; echo "'
+        assert body["version"] == "$(id)"
+        meta = body["meta_data"]
+        assert meta["cmd"] == "$(id) && touch pwned.txt"
+        assert meta["glob"] == "*"
+        assert meta["quoted"] == '"; touch pwned.txt; echo "'
+        assert meta["dollar"] == "${HOME}"
+    assert "uid=" not in result.log, result
+    assert not list(tmp_path.rglob("pwned.txt"))
+    assert not list(act_home.rglob("pwned.txt"))
+
+
+def test_rejected_delivery_fails_the_step_with_an_annotation(tmp_path, act_home, releasebits):
+    releasebits.fail_with = 401
+    repo = make_repo(tmp_path / "repo")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = act(repo, str(WORKFLOWS / "failure.yml"), act_home, env={"OUT_DIR": str(out)},
+                 secrets={"RB_TOKEN": TOKEN}, variables={"RB_URL": releasebits.url})
+    assert result.returncode == 0, result  # the step failed, continue-on-error kept the job going
+    assert (out / "outcome").read_text().split() == ["failure", "false"]
+    assert re.search(r"::error[^\n]*rb", result.log), result
+    assert TOKEN not in result.log
+
+
+def test_lifecycle_snippet_records_start_and_final_state(tmp_path, act_home, releasebits):
+    repo = make_repo(tmp_path / "repo", {".github/workflows/deploy.yml": localize(snippet("github-lifecycle")),
+                                         "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
+    (repo / "deploy.sh").chmod(0o755)
+    for fail, final in (("0", "success"), ("1", "failure")):
+        log_file = tmp_path / f"events-{final}.jsonl"
+        result = act(repo, ".github/workflows/deploy.yml", act_home, secrets={"RELEASEBITS_TOKEN": TOKEN},
+                     env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file), "DEPLOY_FAIL": fail})
+        assert result.returncode == (0 if final == "success" else 1), result
+        recorded = events(log_file)
+        assert [(e["operation"], e["status"], e["environment"]) for e in recorded] == [
+            ("deploy", "in_progress", "production"), ("deploy", final, "production")], result
+        # The second use of the action on this runner reuses the virtualenv.
+        assert "shipmark 0.1.0: reusing" in result.log or "reusing" in result.log, result
+    # ReleaseBits keeps finished deployments only: it saw the two final states.
+    assert [p["json"]["result"] for p in releasebits.posts()] == ["success", "failure"]
+
+
+def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
+    repo = make_repo(tmp_path / "repo", {".github/workflows/release.yml": localize(snippet("github-release")),
+                                         "shipmark.yml": CONFIG})
+    log_file = tmp_path / "events.jsonl"
+    result = act(repo, ".github/workflows/release.yml", act_home, event={"ref": "refs/tags/v1.2.3"},
+                 secrets={"RELEASEBITS_TOKEN": TOKEN},
+                 env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file)})
+    assert result.returncode == 0, result
+    recorded = events(log_file)
+    assert [(e["operation"], e["version"]) for e in recorded] == [
+        ("build_create", "v1.2.3"), ("release_create", "v1.2.3")], result
+    assert recorded[1]["name"] == "v1.2.3"
+    assert recorded[1]["meta"] == {"workflow": "release"}
+    assert releasebits.posts() == []  # ReleaseBits records deployments only
