@@ -125,6 +125,7 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
     """
     outcomes: List[Optional[Outcome]] = [None] * len(jobs)
     started = [False] * len(jobs)
+    settling: set = set()
     done = threading.Condition()
     queue = list(range(len(jobs)))
     queue.reverse()
@@ -133,9 +134,15 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
         with done:
             if outcomes[index] is not None:
                 return  # the deadline already decided this one
-            outcomes[index] = outcome
-            done.notify_all()
-        journal.settle(jobs[index], outcome)
+            settling.add(index)
+        try:
+            # Before the outcome is published: once it is, the main thread may exit.
+            journal.settle(jobs[index], outcome)
+        finally:
+            with done:
+                outcomes[index] = outcome
+                settling.discard(index)
+                done.notify_all()
 
     def worker() -> None:
         while True:
@@ -160,12 +167,17 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
     for thread in threads:
         thread.start()
     deadline = max([t.http.budget.deadline for t in targets.values()] + [budget.deadline]) + DEADLINE_GRACE
+    late: List[int] = []
     with done:
         while any(o is None for o in outcomes):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             done.wait(min(left, 0.5))
+        # Jobs writing their spool entry are nearly done: give the local write a moment.
+        settle_end = time.monotonic() + 5.0
+        while settling and time.monotonic() < settle_end:
+            done.wait(0.05)
         late = [i for i, o in enumerate(outcomes) if o is None]
         for index in late:
             job = jobs[index]
@@ -176,7 +188,7 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
             outcomes[index] = Outcome(_plain_result(job, ok=False, error=error, transient=True), TRANSIENT,
                                       bool(job.config.required), may_have_landed=was_sent, verifiable=False)
     for index in late:
-        journal.settle(jobs[index], outcomes[index])
+        journal.settle(jobs[index], outcomes[index])  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]
 
 

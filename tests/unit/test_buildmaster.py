@@ -797,3 +797,45 @@ def test_poll_picks_the_deployment_with_that_id_when_the_filter_is_ignored():
     with Mock() as rsps:
         rsps.get(DEPLOYMENTS, json=[deployment(90, "failed"), deployment(91, "succeeded")])
         assert t.poll(result) == (Status.SUCCESS, "succeeded")
+
+
+@pytest.mark.parametrize("command", ["deployment start", "deployment finish"])
+def test_start_and_finish_reports_do_not_apply_buildmaster_runs_deployments(command):
+    t = target()
+    status = Status.IN_PROGRESS if command == "deployment start" else Status.SUCCESS
+    with Mock() as rsps:
+        with pytest.raises(UnsupportedError, match=f"buildmaster runs deployments itself, so `{command}`"):
+            t.check(make_request("deploy", command=command, status=status))
+    assert len(rsps.seen) == 0
+
+
+@pytest.mark.parametrize("operation, url, params, query", [
+    ("release_list", RELEASES, {"status": "canceled", "pipelineName": "Std"},
+     {"applicationName": "Web", "status": "canceled", "pipelineName": "Std"}),
+    ("build_list", BUILDS, {"status": "rejected", "buildNumber": "4"},
+     {"applicationName": "Web", "status": "rejected", "buildNumber": "4"}),
+    ("deployment_list", DEPLOYMENTS, {"status": "warned", "environmentName": "Prod"},
+     {"applicationName": "Web", "status": "warned", "environmentName": "Prod"}),
+])
+def test_list_filters_from_params_go_into_the_query(operation, url, params, query):
+    t = target()
+    req = make_request(operation, params=params, version=None, environment=None)
+    with Mock() as rsps:
+        rsps.get(url, json=[])
+        t.check(req)
+        result = getattr(t, operation)(req)
+    assert_read(rsps.seen[0], urlsplit(url).path, query)
+    assert result.items == []
+
+
+def test_list_filters_are_validated():
+    t = target()
+    with pytest.raises(UsageError) as info:
+        t.check(make_request("release_list", params={"releaseName": "x"}))
+    assert info.value.message == ("--param releaseName: unknown for buildmaster release list "
+                                  "(valid filters: status, pipelineName)")
+    with pytest.raises(UsageError, match=r"--param status=executing: not a BuildMaster status here "
+                                         r"\(one of: active, rejected, deployed\)"):
+        t.check(make_request("build_list", params={"status": "executing"}))
+    with pytest.raises(UsageError, match=r"deployment get takes no --param"):
+        t.check(make_request("deployment_get", id="1", params={"x": "1"}))

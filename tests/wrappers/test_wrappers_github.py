@@ -157,6 +157,7 @@ def test_hostile_inputs_are_data_not_code(tmp_path, act_home, releasebits):
         assert meta["glob"] == "*"
         assert meta["quoted"] == '"; touch pwned.txt; echo "'
         assert meta["dollar"] == "${HOME}"
+    assert "::error title=shipmark action::command must be shipmark subcommand words" in result.log, result
     assert "uid=" not in result.log, result
     assert not list(tmp_path.rglob("pwned.txt"))
     assert not list(act_home.rglob("pwned.txt"))
@@ -178,7 +179,6 @@ def test_rejected_delivery_fails_the_step_with_an_annotation(tmp_path, act_home,
 def test_lifecycle_snippet_records_start_and_final_state(tmp_path, act_home, releasebits):
     repo = make_repo(tmp_path / "repo", {".github/workflows/deploy.yml": localize(snippet("github-lifecycle")),
                                          "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
-    (repo / "deploy.sh").chmod(0o755)
     for fail, final in (("0", "success"), ("1", "failure")):
         log_file = tmp_path / f"events-{final}.jsonl"
         result = act(repo, ".github/workflows/deploy.yml", act_home, secrets={"RELEASEBITS_TOKEN": TOKEN},
@@ -188,7 +188,7 @@ def test_lifecycle_snippet_records_start_and_final_state(tmp_path, act_home, rel
         assert [(e["operation"], e["status"], e["environment"]) for e in recorded] == [
             ("deploy", "in_progress", "production"), ("deploy", final, "production")], result
         # The second use of the action on this runner reuses the virtualenv.
-        assert "shipmark 0.1.0: reusing" in result.log or "reusing" in result.log, result
+        assert re.search(r"shipmark [0-9.]+: reusing ", result.log), result
     # ReleaseBits keeps finished deployments only: it saw the two final states.
     assert [p["json"]["result"] for p in releasebits.posts()] == ["success", "failure"]
 

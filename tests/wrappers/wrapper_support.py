@@ -67,6 +67,8 @@ def make_repo(dest: Path, extra: Dict[str, str] = None) -> Path:
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+        if rel.endswith(".sh"):
+            path.chmod(0o755)
     git = ["git", "-c", "user.name=shipmark tests", "-c", "user.email=tests@example.invalid",
            "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
     run(git + ["init", "-q"], cwd=dest)
@@ -146,3 +148,46 @@ def snippet(name: str) -> str:
     match = re.search(r"<!-- snippet: %s -->\s*```[a-z]*\n(.*?)```" % re.escape(name), text, re.S)
     assert match, f"docs/wrappers.md has no snippet {name!r}"
     return match.group(1)
+
+
+def path_without_shipmark(tmp: Path) -> str:
+    """PATH with no `shipmark` on it, but with python3 (the base interpreter) first."""
+    pybin = tmp / "python-only"
+    pybin.mkdir(exist_ok=True)
+    base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    link = pybin / "python3"
+    if not link.exists():
+        link.symlink_to(base)
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and not (Path(d) / "shipmark").exists()]
+    path = os.pathsep.join([str(pybin)] + dirs)
+    assert shutil.which("shipmark", path=path) is None
+    return path
+
+
+RECORDED_ENV = ("SHIPMARK_ENVIRONMENT", "SHIPMARK_VERSION", "SHIPMARK_FAIL_ON_ERROR", "SHIPMARK_TOKEN")
+
+
+def write_recorder(tmp: Path) -> Path:
+    """A fake `shipmark` (in the returned bin dir) that records argv and env in RECORDER_DIR."""
+    bindir = tmp / "recorder-bin"
+    bindir.mkdir(exist_ok=True)
+    script = bindir / "shipmark"
+    env_lines = "".join(f'printf "%s\\n" "{name}=${{{name}:-}}" >>"$RECORDER_DIR/env"\n' for name in RECORDED_ENV)
+    script.write_text(
+        "#!/bin/sh\n"
+        "# Test stand-in for shipmark: records its arguments, one per line, and some variables.\n"
+        ': >"$RECORDER_DIR/argv"\n'
+        ': >"$RECORDER_DIR/env"\n'
+        'for arg in "$@"; do printf "%s\\n" "$arg" >>"$RECORDER_DIR/argv"; done\n'
+        + env_lines +
+        "echo '[{\"target\": \"recorder\", \"ok\": true}]'\n")
+    script.chmod(0o755)
+    return bindir
+
+
+def recorded(recorder_dir: Path):
+    """(argv list, env dict) written by the fake shipmark."""
+    argv = (recorder_dir / "argv").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in (recorder_dir / "env").read_text().splitlines())
+    return argv, env

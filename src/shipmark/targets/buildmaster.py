@@ -57,6 +57,14 @@ _PARAMS: Dict[str, Tuple[str, ...]] = {
     "build_deploy": ("startTime",),
     "build_reject": (),
 }
+# Which --param filters each list takes (passed through as query parameters), with their
+# allowed values where the seed names them.
+_LIST_FILTERS: Dict[str, Dict[str, Optional[Tuple[str, ...]]]] = {
+    "release_list": {"status": ("active", "canceled", "deployed"), "pipelineName": None},
+    "build_list": {"status": ("active", "rejected", "deployed"), "buildNumber": None, "pipelineName": None},
+    "deployment_list": {"status": ("pending", "executing", "succeeded", "warned", "failed"), "buildNumber": None,
+                        "pipelineName": None, "environmentName": None},
+}
 _TAKES_VARIABLES = frozenset({"release_create", "build_create", "deploy", "build_deploy"})
 _NEEDS_RELEASE = frozenset(_PARAMS)
 
@@ -123,6 +131,8 @@ class BuildMaster(Target):
         Status.SKIPPED: None,
     }
     supports_lookup = True
+    # BuildMaster runs deployments; `deployment start|finish` cannot report one run elsewhere.
+    triggers_deployments = True
 
     config: BuildMasterConfig
 
@@ -140,6 +150,11 @@ class BuildMaster(Target):
         operation = request.operation
         if operation in _PARAMS:
             self._check_params(request)
+        elif operation in _LIST_FILTERS:
+            self._check_filters(request)
+        elif request.params:
+            raise UsageError(f"--param {', '.join(sorted(request.params))}: buildmaster {_command(operation)} "
+                             "takes no --param (valid: none)")
         if operation in _NEEDS_RELEASE and not request.event.version:
             raise UnsupportedError(
                 "buildmaster needs the release number: pass --version (or set SHIPMARK_VERSION)")
@@ -175,6 +190,17 @@ class BuildMaster(Target):
                                  f"(valid: {_valid_params(operation)})")
         if "startTime" in request.params:
             _start_time(request.params["startTime"])  # raises a UsageError when unreadable
+
+    def _check_filters(self, request: Request) -> None:
+        filters = _LIST_FILTERS[request.operation]
+        for key, value in request.params.items():
+            if key not in filters:
+                raise UsageError(f"--param {key}: unknown for buildmaster {_command(request.operation)} "
+                                 f"(valid filters: {', '.join(filters)})")
+            allowed = filters[key]
+            if allowed is not None and value not in allowed:
+                raise UsageError(f"--param {key}={value}: not a BuildMaster {key} here "
+                                 f"(one of: {', '.join(allowed)})")
 
     # -- release create: get-or-create ---------------------------------------
     def release_create(self, request: Request) -> Result:
@@ -291,7 +317,7 @@ class BuildMaster(Target):
 
     def build_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version,
-                 "furthestStage": request.event.environment}
+                 "furthestStage": request.event.environment, **request.params}
         builds = self._get(BUILDS, query)
         if request.dry_run:
             return self.result(request, items=[], message="dry run: not sent")
@@ -395,7 +421,7 @@ class BuildMaster(Target):
 
     def deployment_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version,
-                 "buildNumber": request.build, "pipelineStageName": request.event.environment}
+                 "buildNumber": request.build, "pipelineStageName": request.event.environment, **request.params}
         deployments = self._get(DEPLOYMENTS, query)
         if request.dry_run:
             return self.result(request, items=[], message="dry run: not sent")
@@ -439,7 +465,7 @@ class BuildMaster(Target):
 
     # -- releases ----------------------------------------------------------
     def release_list(self, request: Request) -> Result:
-        query = {**self.config.application_params(), "releaseNumber": request.event.version}
+        query = {**self.config.application_params(), "releaseNumber": request.event.version, **request.params}
         releases = self._get(RELEASES, query)
         if request.dry_run:
             return self.result(request, items=[], message="dry run: not sent")

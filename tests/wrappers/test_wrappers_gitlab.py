@@ -1,0 +1,113 @@
+"""The GitLab template (gitlab-ci/shipmark.yml) runs under gitlab-ci-local.
+
+Jobs run on this host (`--shell-executor-no-image --force-shell-executor`), each in its own
+copy of a scratch repository (`--shell-isolation`), one at a time. The include of the docs
+snippet is pointed at the template in that repository, and `package` at the working tree,
+since the job cannot see the rest of this repository.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import yaml
+
+from wrapper_support import (REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
+                             write_recorder)
+
+pytestmark = pytest.mark.wrappers
+
+TOKEN = "gl-secret-token-3b7a"
+CONFIG = """\
+targets:
+  rb:
+    type: releasebits
+    url: ${RB_URL}
+    component: web
+    token: ${RELEASEBITS_TOKEN}
+  log:
+    type: file
+    path: ${EVENTS_FILE}
+"""
+DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
+
+
+def localize(pipeline: str, **inputs) -> dict:
+    """The docs pipeline with its include pointed at the repository's own template."""
+    data = yaml.safe_load(pipeline)
+    (include,) = data["include"]
+    assert include.pop("project") == "shipmark/shipmark" and include.pop("file") == "/gitlab-ci/shipmark.yml"
+    include.pop("ref")
+    include["local"] = "/gitlab-ci/shipmark.yml"
+    include["inputs"].update(inputs)
+    return data
+
+
+def gitlab_ci_local(repo: Path, home: Path, path: str, variables: Dict[str, str]):
+    cmd = [tool("gitlab-ci-local"), "--shell-executor-no-image", "--force-shell-executor", "--shell-isolation",
+           "--concurrency", "1", "--home", str(home), "--variable", "GITLAB_CI=true"]
+    for key, value in variables.items():
+        cmd += ["--variable", f"{key}={value}"]
+    return run(cmd, cwd=repo, env=clean_env(PATH=path), timeout=400, check=False)
+
+
+def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits):
+    pipeline = localize(snippet("gitlab"), package=str(REPO))
+    # One more tracked job whose script fails: its after_script must record `failure`.
+    pipeline["deploy-broken"] = {
+        "stage": "deploy", "extends": ".shipmark-track", "allow_failure": True,
+        "variables": {"DEPLOY_FAIL": "1", "SHIPMARK_ARGS": "--meta job=broken"},
+        "script": ["./deploy.sh"],
+    }
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(pipeline, sort_keys=False),
+                                         "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
+    events_file = tmp_path / "events.jsonl"
+    proc = gitlab_ci_local(repo, tmp_path / "home", path_without_shipmark(tmp_path), {
+        "RELEASEBITS_TOKEN": TOKEN, "RB_URL": releasebits.url, "EVENTS_FILE": str(events_file),
+        "CI_COMMIT_TAG": "v1.2.3",
+        # gitlab-ci-local wipes untracked files before after_script (GitLab does not): keep the
+        # virtualenv outside the job directory so it is built once, not once per script.
+        "SHIPMARK_VENV": str(tmp_path / "venv")})
+    log = proc.stdout
+    assert proc.returncode == 0, log[-10000:]
+    assert log.count("installing " + str(REPO)) == 1, log[-10000:]
+
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    broken = [(e["operation"], e["status"]) for e in events if e["meta"].get("job") == "broken"]
+    others = [(e["operation"], e["status"]) for e in events if e["meta"].get("job") != "broken"]
+    assert broken == [("deploy", "in_progress"), ("deploy", "failure")], events
+    assert sorted(others) == sorted([("deploy", "in_progress"), ("deploy", "success"),
+                                     ("release_create", "success")]), events
+    assert {e["environment"] for e in events if e["operation"] == "deploy"} == {"production"}
+    assert {e["version"] for e in events} == {"v1.2.3"}
+
+    posts = releasebits.posts()
+    assert sorted(p["json"]["result"] for p in posts) == ["failure", "success"], releasebits.requests
+    assert {p["headers"]["Authorization"] for p in posts} == {f"Bearer {TOKEN}"}
+    success_id = next(p["answer_id"] for p in posts if p["json"]["result"] == "success")
+    # The report job got the deploy job's dotenv report.
+    assert f"recorded=true ReleaseBits deployment {success_id}" in log, log[-10000:]
+    assert TOKEN not in log
+
+
+def test_inputs_and_shipmark_from_the_image(tmp_path):
+    """With shipmark on PATH nothing is installed; inputs become exact arguments and variables."""
+    pipeline = localize(snippet("gitlab"), environment="$(id)", version="9.9.9", targets="rb, log",
+                        **{"fail-on-error": True})
+    pipeline = {"include": pipeline["include"],
+                "record": {"extends": ".shipmark-deploy",
+                           "variables": {"SHIPMARK_ARGS": "--meta team=web --dry-run"}}}
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(pipeline, sort_keys=False)})
+    recorder = tmp_path / "recorder"
+    recorder.mkdir()
+    path = str(write_recorder(tmp_path)) + ":" + path_without_shipmark(tmp_path)
+    proc = gitlab_ci_local(repo, tmp_path / "home", path, {"RECORDER_DIR": str(recorder)})
+    assert proc.returncode == 0, proc.stdout[-10000:]
+    assert "installing" not in proc.stdout
+    argv, env = recorded(recorder)
+    assert argv == ["deploy", "--target", "rb", "--target", "log", "--meta", "team=web", "--dry-run"]
+    assert env["SHIPMARK_ENVIRONMENT"] == "$(id)"
+    assert env["SHIPMARK_VERSION"] == "9.9.9"
+    assert env["SHIPMARK_FAIL_ON_ERROR"] == "true"
