@@ -22,7 +22,7 @@
 #                                exported as SHIPMARK_ENVIRONMENT/_VERSION/_CONFIG when set
 #   SHIPMARK_WRAP_FAIL_ON_ERROR  true|false
 #   SHIPMARK_WRAP_PYTHON         interpreter for the virtualenv (default: python3 on PATH)
-#   SHIPMARK_CACHE_DIR           where virtualenvs live (default: $RUNNER_TOOL_CACHE/shipmark)
+#   SHIPMARK_ACTION_CACHE        where virtualenvs live (default: $RUNNER_TOOL_CACHE/shipmark-action)
 set -euo pipefail
 
 fail() {
@@ -54,7 +54,7 @@ digest.update(sys.executable.encode())
 print("py%d.%d-%s" % (sys.version_info[0], sys.version_info[1], digest.hexdigest()[:12]))
 PY
 )"
-cache_dir="${SHIPMARK_CACHE_DIR:-${RUNNER_TOOL_CACHE:-${HOME}/.cache}/shipmark}"
+cache_dir="${SHIPMARK_ACTION_CACHE:-${RUNNER_TOOL_CACHE:-${HOME}/.cache}/shipmark-action}"
 venv="${cache_dir}/${version}/${key}"
 bin_dir="${venv}/bin"
 if [ -d "${venv}/Scripts" ]; then bin_dir="${venv}/Scripts"; fi
@@ -76,6 +76,8 @@ else
   mkdir -p "$(dirname "${lock}")"
   waited=0
   until mkdir "${lock}" 2>/dev/null; do
+    # A lock older than 10 minutes was left by a cancelled job: take it over.
+    if [ -n "$(find "${lock}" -maxdepth 0 -mmin +10 2>/dev/null)" ]; then rm -rf "${lock}"; continue; fi
     [ "${waited}" -lt 300 ] || fail "timed out waiting for ${lock}"
     sleep 1
     waited=$((waited + 1))

@@ -22,7 +22,6 @@ import groovy.transform.Field
 @Field final String NEWLINE = '\n'
 @Field final String COMMA = ', '
 @Field final String PACKAGE = 'package'  // a keyword in Groovy: always quoted
-@Field final String MULTI_LINE = /[\r\n]/
 @Field final List<String> PARAMETERS = [
     'command', 'environment', 'version', 'status', 'targets', 'hosts', 'name', 'meta', 'args',
     'config', 'failOnError', 'credentialsId', 'tokenVariable', 'credentials', PACKAGE,
@@ -50,6 +49,8 @@ else
   shipmark_bin="$venv/bin/shipmark"
 fi
 set -f
+# Split on purpose: the step only lets lowercase words through, and globbing is off.
+# shellcheck disable=SC2086
 set -- $SHIPMARK_WRAP_COMMAND
 IFS='
 '
@@ -66,11 +67,14 @@ printf '\\n%s%s\\n' 'shipmark-exit-status: ' "$status"
 
 /** Runs `shipmark <command> ... --json`; returns the results (a list of maps). */
 List call(Map args = [:]) {
-    Map opts = options(args)
-    List bindings = credentialBindings(opts)
+    String problem = invalidParameters(args)
+    if (problem) {
+        error("shipmark: ${problem}")
+    }
+    Map opts = [command: 'deploy'] + args
     String stdout = ''
     withEnv(environment(opts)) {
-        withCredentials(bindings) {
+        withCredentials(credentialBindings(opts)) {
             stdout = sh(script: SCRIPT, returnStdout: true, label: "shipmark ${opts.command}")
         }
     }
@@ -82,26 +86,26 @@ List call(Map args = [:]) {
     return results
 }
 
-/** Validates the parameters and fills in defaults. */
+/*
+ * The helpers below stay within the script-security sandbox's default whitelist (a library
+ * loaded with the `library` step runs sandboxed): `instanceof` rather than `in SomeClass`,
+ * String.split rather than readLines, Integer.parseInt rather than `as Integer`.
+ */
+
+/** Why the parameters cannot be used, or null when they can. */
 @NonCPS
-Map options(Map args) {
-    List unknown = args.keySet().findAll { key -> !(key in PARAMETERS) }.toList()
+String invalidParameters(Map args) {
+    List unknown = args.keySet().findAll { key -> !PARAMETERS.contains(key) }.toList()
     if (unknown) {
-        throw new IllegalArgumentException(
-            "shipmark: unknown parameter(s) ${unknown.join(COMMA)}; valid: ${PARAMETERS.join(COMMA)}")
+        return "unknown parameter(s) ${unknown.join(COMMA)}; valid: ${PARAMETERS.join(COMMA)}"
     }
-    Map opts = [:] + args
-    opts.command = (opts.command ?: 'deploy').toString().trim()
-    if (!(opts.command ==~ /[a-z]+( [a-z]+)*/)) {
-        throw new IllegalArgumentException(
-            "shipmark: command must be subcommand words such as 'deploy' or 'deployment start', not '${opts.command}'")
+    if (args.command != null && !(args.command ==~ /[a-z]+( [a-z]+)*/)) {
+        return "command must be subcommand words such as 'deploy' or 'deployment start', not '${args.command}'"
     }
-    opts.each { key, value ->
-        if (value in CharSequence && value =~ MULTI_LINE) {
-            throw new IllegalArgumentException("shipmark: ${key} must be a single line")
-        }
+    Object offending = args.keySet().find { key ->
+        [args[key]].flatten().any { value -> value != null && multiLine(value.toString()) }
     }
-    return opts
+    return offending ? "${offending} must not contain line breaks" : null
 }
 
 /** The withEnv list that carries every option to the shell script. */
@@ -110,10 +114,10 @@ List<String> environment(Map opts) {
     List<String> vars = [
         "SHIPMARK_WRAP_COMMAND=${opts.command}",
         "SHIPMARK_PACKAGE=${opts.get(PACKAGE) ?: DEFAULT_PACKAGE}",
-        "SHIPMARK_WRAP_TARGETS=${lines(opts.targets, true)}",
-        "SHIPMARK_WRAP_HOSTS=${lines(opts.hosts, true)}",
-        "SHIPMARK_WRAP_META=${lines(metaPairs(opts.meta), false)}",
-        "SHIPMARK_WRAP_ARGS=${lines(opts.args, false)}",
+        "SHIPMARK_WRAP_TARGETS=${words(opts.targets).join(NEWLINE)}",
+        "SHIPMARK_WRAP_HOSTS=${words(opts.hosts).join(NEWLINE)}",
+        "SHIPMARK_WRAP_META=${metaPairs(opts.meta).join(NEWLINE)}",
+        "SHIPMARK_WRAP_ARGS=${strings(opts.args).join(NEWLINE)}",
         "SHIPMARK_WRAP_STATUS=${opts.status ?: ''}",
         "SHIPMARK_WRAP_NAME=${opts.name ?: ''}",
     ]
@@ -126,7 +130,7 @@ List<String> environment(Map opts) {
 
 /** Secret-text bindings: credentialsId -> tokenVariable, plus the credentials map. */
 List credentialBindings(Map opts) {
-    Map<String, String> wanted = [:]
+    Map wanted = [:]
     if (opts.credentialsId) {
         wanted[(opts.tokenVariable ?: DEFAULT_TOKEN_VARIABLE).toString()] = opts.credentialsId.toString()
     }
@@ -136,36 +140,42 @@ List credentialBindings(Map opts) {
     return bindings
 }
 
-/** A list (or a comma/whitespace separated string) as newline-separated text. */
 @NonCPS
-String lines(Object value, boolean splitWords) {
-    List<String> out = []
-    asList(value).each { item ->
-        String text = item
-        if (text =~ MULTI_LINE) {
-            throw new IllegalArgumentException("shipmark: list items must be single lines: '${text}'")
-        }
-        out.addAll(splitWords ? text.split(/[,\s]+/).findAll { word -> word } : [text])
+boolean multiLine(String text) {
+    return text.contains(NEWLINE) || text.contains('\r')
+}
+
+/** null -> [], a collection -> its items as strings, anything else -> [it as a string]. */
+@NonCPS
+List<String> strings(Object value) {
+    if (value == null) {
+        return []
     }
-    return out.join(NEWLINE)
+    // groovylint-disable-next-line Instanceof
+    List items = value instanceof Collection ? value.toList() : [value]
+    return items*.toString()
+}
+
+/** Items of a list, or of a string separated by commas or whitespace. */
+@NonCPS
+List<String> words(Object value) {
+    List<String> out = []
+    strings(value).each { text ->
+        text.split(/[,\s]+/).each { word ->
+            if (word) { out << word }
+        }
+    }
+    return out
 }
 
 /** meta: a [key: value] map or a list of 'KEY=VALUE' strings. */
 @NonCPS
 List<String> metaPairs(Object meta) {
-    if (meta in Map) {
+    // groovylint-disable-next-line Instanceof
+    if (meta instanceof Map) {
         return meta.collect { key, value -> "${key}=${value}".toString() }
     }
-    return asList(meta)
-}
-
-/** null -> [], a collection -> its items as strings, anything else -> [it as a string]. */
-@NonCPS
-List<String> asList(Object value) {
-    if (value == null) {
-        return []
-    }
-    return (value in Collection ? value as List : [value])*.toString()
+    return strings(meta)
 }
 
 /** Splits the script's stdout into the --json text and shipmark's exit status. */
@@ -173,9 +183,9 @@ List<String> asList(Object value) {
 Map parseOutput(String stdout) {
     List<String> kept = []
     Integer status = null
-    stdout.readLines().each { line ->
+    stdout.split(NEWLINE).each { line ->
         if (line.startsWith(EXIT_MARKER)) {
-            status = line.substring(EXIT_MARKER.length()).trim() as Integer
+            status = Integer.parseInt(line.substring(EXIT_MARKER.length()).trim())
         } else {
             kept << line
         }

@@ -202,19 +202,12 @@ def _pairs(values: Sequence[str], option: str) -> Dict[str, str]:
 def _timestamp(value: Optional[str], option: str):
     if value is None:
         return None
-    from datetime import datetime, timezone
-
     from shipmark.errors import UsageError
+    from shipmark.models import parse_iso8601
 
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} {value!r}: not an ISO 8601 timestamp (e.g. 2024-05-01T12:30:00Z)") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        raise UsageError(f"{option} {value!r}: not an ISO 8601 timestamp (e.g. 2024-05-01T12:30:00Z)")
     return parsed
 
 

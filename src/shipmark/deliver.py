@@ -185,8 +185,10 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
             was_sent = started[index] and job.request.operation in WRITE_OPERATIONS
             error = (f"no complete answer within the time budget of {seconds:g}s" if started[index]
                      else f"not sent: the time budget of {seconds:g}s ran out first")
+            target = targets.get(job.config.name)
             outcomes[index] = Outcome(_plain_result(job, ok=False, error=error, transient=True), TRANSIENT,
-                                      bool(job.config.required), may_have_landed=was_sent, verifiable=False)
+                                      bool(job.config.required), may_have_landed=was_sent,
+                                      verifiable=bool(getattr(target, "supports_lookup", False)))
     for index in late:
         journal.settle(jobs[index], outcomes[index])  # type: ignore[arg-type]
     return [o for o in outcomes if o is not None]

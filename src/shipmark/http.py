@@ -237,6 +237,7 @@ class HttpClient:
         retries: int = 4,
     ):
         self.base_url = base_url.rstrip("/")
+        _register_userinfo(self.base_url)
         self.target = target
         self.budget = budget or Budget()
         self.read_timeout = read_timeout
@@ -467,6 +468,22 @@ class HttpClient:
 
 class _BodyStalled(Exception):
     pass
+
+
+def _register_userinfo(url: str) -> None:
+    """Credentials written into a URL (https://user:secret@host) are secrets like any token."""
+    from urllib.parse import unquote, urlsplit
+
+    from shipmark import redact as redact_module
+
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return
+    if password:
+        redact_module.register(unquote(password), username=unquote(user or ""))
+        redact_module.register(password)
 
 
 def _failed_before_sending(exc: Exception) -> bool:

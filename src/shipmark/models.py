@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -113,6 +114,35 @@ def utc_iso(value: Optional[datetime], *, ms: bool = True) -> Optional[str]:
     value = value.astimezone(timezone.utc)
     text = value.isoformat(timespec="milliseconds" if ms else "seconds")
     return text.replace("+00:00", "Z")
+
+
+_ISO8601 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_iso8601(value: Any) -> Optional[datetime]:
+    """A lenient ISO 8601 date-time (any number of fraction digits, Z or +hh:mm); naive means UTC.
+
+    Returns an aware datetime, or None for anything else. Also reads the 7-digit
+    fractions some services send, which datetime.fromisoformat rejects before 3.11.
+    """
+    if not isinstance(value, str):
+        return None
+    match = _ISO8601.match(value.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0)
+    if zone and zone not in ("Z", "z"):
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        offset = offset if zone[0] == "+" else -offset
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
+                        tzinfo=timezone(offset)).astimezone(timezone.utc)
+    except ValueError:
+        return None
 
 
 def now_utc() -> datetime:

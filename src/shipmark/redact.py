@@ -26,7 +26,7 @@ _SECRET_NAMES = (r"access_token|private_token|refresh_token|client_secret|token|
                  r"|secret|password|passwd|auth|sig|signature")
 # Query strings and form bodies: ?token=..., &key=..., or a form body starting with token=...
 # (not after a space: "expected KEY=VALUE" in a message is not a secret)
-_QUERY_SECRET = re.compile(r"(?i)((?:^|(?<=[?&;]))(?:" + _SECRET_NAMES + r")=)[^&#\s\"'<>)]+")
+_QUERY_SECRET = re.compile(r"(?i)((?:^|(?<=[?&;]))(?:" + _SECRET_NAMES + r")=)[^&#;\s\"'<>)]+")
 # JSON: "token": "..." (a request body or a server echoing it)
 _JSON_NAMES = (r"access_token|private_token|refresh_token|client_secret|token|api_key|apikey|api-key|secret"
                r"|password|passwd|authorization|x-api-token|x-apikey")

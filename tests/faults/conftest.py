@@ -72,6 +72,7 @@ class FakeReleaseBits:
         self.release = threading.Event()  # set to let hanging handlers go
         self.got_post = threading.Event()
         self.latency = 0.0
+        self.echo_secrets = False  # error bodies repeat the credentials and URL we were sent
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -217,11 +218,16 @@ class FakeReleaseBits:
                 return
             raise AssertionError(f"unknown fault {fault.kind}")
         # Normal service.
+        echo = ""
+        if self.echo_secrets:
+            sent = seen.headers.get("Authorization") or seen.headers.get("X-Api-Token") or \
+                seen.headers.get("X-ApiKey") or ""
+            echo = f" (you sent Authorization: {sent} to {h.headers.get('Host')}{seen.path}?access_token={sent[7:]})"
         if seen.headers.get("Authorization") != f"Bearer {self.token}":
-            return _send(h, 401, json.dumps({"message": "invalid token"}))
+            return _send(h, 401, json.dumps({"message": "invalid token" + echo}))
         component = self._component(seen.path)
         if component is None:
-            return _send(h, 404, json.dumps({"message": "no such route"}))
+            return _send(h, 404, json.dumps({"message": "no such route" + echo}))
         if seen.method == "GET":
             return _send(h, 200, json.dumps(self.created(component)))
         if seen.method == "POST":

@@ -302,3 +302,16 @@ def test_deployment_finish_does_not_trigger_a_deployment_service(tmp_path: Path)
     assert data["db"]["skipped"] and "`deployment finish` cannot report one" in data["db"]["message"]
     named = invoke(["deployment", "finish", "-t", "db"], env=github_push_env(GITHUB_ACTIONS=""), cwd=tmp_path)
     assert named.exit_code == 2 and "deploybot runs deployments itself" in named.stderr
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2024-05-01T12:30:00Z", "2024-05-01T12:30:00.000Z"),
+    ("2024-05-01T14:30:00+02:00", "2024-05-01T12:30:00.000Z"),
+    ("2024-03-04T09:31:20.5100000Z", "2024-03-04T09:31:20.510Z"),
+    ("2024-05-01 12:30:00", "2024-05-01T12:30:00.000Z"),
+])
+def test_timestamps_are_read_leniently_and_stored_in_utc(tmp_path: Path, text: str, expected: str) -> None:
+    event = json.loads(invoke(["deploy", "--started-at", text], env=github_push_env(), cwd=tmp_path).stdout)
+    from shipmark.models import parse_iso8601, utc_iso
+
+    assert utc_iso(parse_iso8601(event["started_at"])) == expected

@@ -1,7 +1,13 @@
 """Fixtures of the wrapper tests (helpers live in wrapper_support.py)."""
+import sys
+from pathlib import Path
+
 import pytest
 
-from wrapper_support import FakeReleaseBits
+# The test modules import wrapper_support by name, whatever pytest's import mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from wrapper_support import FakeReleaseBits  # noqa: E402
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def act(repo: Path, workflow: str, home: Path, *, event: Optional[dict] = None, 
     cmd = [tool("act"), "push", "-W", workflow, "-P", "ubuntu-latest=-self-hosted", "--json",
            "--no-cache-server", "--action-cache-path", str(home / "act-cache"),
            "--local-repository", f"{SETUP_PYTHON}={HERE / 'github' / 'stubs' / 'setup-python'}",
-           "--env", f"SHIPMARK_CACHE_DIR={home / 'tool-cache'}"]
+           "--env", f"SHIPMARK_ACTION_CACHE={home / 'tool-cache'}"]
     if event is not None:
         event_file = repo.parent / f"{repo.name}-event.json"
         event_file.write_text(json.dumps(event))
@@ -98,7 +98,7 @@ def test_deploy_snippet_records_and_exposes_outputs(tmp_path, act_home, releaseb
     assert post["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert post["json"]["stage"] == "production"
     assert post["json"]["result"] == "success"
-    assert post["json"]["meta_data"]["deployed_by"]
+    assert post["json"]["meta_data"]["run_id"] and post["json"]["meta_data"]["note"] == "first deploy"
     assert f"recorded=true ReleaseBits deployment {post['answer_id']}" in result.log, result
     assert TOKEN not in result.log
 

@@ -46,8 +46,10 @@ def localize(pipeline: str, **inputs) -> dict:
 
 
 def gitlab_ci_local(repo: Path, home: Path, path: str, variables: Dict[str, str]):
+    # SHIPMARK_SPOOL: keep shipmark's retry spool out of this machine's home directory.
     cmd = [tool("gitlab-ci-local"), "--shell-executor-no-image", "--force-shell-executor", "--shell-isolation",
-           "--concurrency", "1", "--home", str(home), "--variable", "GITLAB_CI=true"]
+           "--concurrency", "1", "--home", str(home), "--variable", "GITLAB_CI=true",
+           "--variable", f"SHIPMARK_SPOOL={home / 'spool.jsonl'}"]
     for key, value in variables.items():
         cmd += ["--variable", f"{key}={value}"]
     return run(cmd, cwd=repo, env=clean_env(PATH=path), timeout=400, check=False)

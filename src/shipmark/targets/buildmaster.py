@@ -15,14 +15,14 @@ Every create also carries `$ShipmarkEventKey` so a record can be traced to its j
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
 from pydantic import SecretStr, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, utc_iso
+from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig
 
 EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
@@ -45,8 +45,6 @@ TEMPLATE_GONE_HINT = ("this BuildMaster has no create-from-template endpoint (ne
 # BuildMaster variable names: letters, digits, underscores and hyphens after the `$`.
 _VARIABLE_NAME = re.compile(r"^\$[A-Za-z0-9_][A-Za-z0-9_-]*$")
 # yyyy-MM-ddThh:mm:ss, optionally with any number of fractional digits and a zone.
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|z|[+-]\d{2}:?\d{2})?$")
-
 # Which --param keys each write takes (besides `$Name` variables where the seed allows them).
 _PARAMS: Dict[str, Tuple[str, ...]] = {
     "release_create": ("releaseName",),
@@ -633,24 +631,7 @@ def _id_order(record: Dict[str, Any]) -> Tuple[int, str]:
 
 def parse_date(value: Any) -> Optional[datetime]:
     """BuildMaster dates: yyyy-MM-ddThh:mm:ss, with or without (7) fractional digits and Z; UTC."""
-    if not isinstance(value, str):
-        return None
-    match = _DATE.match(value.strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    try:
-        parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
-                          tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    if zone and zone not in ("Z", "z"):
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
-        parsed = parsed - timedelta(minutes=offset)
-    return parsed
+    return parse_iso8601(value)
 
 
 def _date(value: Any) -> Optional[str]:
@@ -662,16 +643,10 @@ def _date(value: Any) -> Optional[str]:
 
 def _start_time(value: str) -> str:
     """--param startTime as ISO 8601 with an explicit UTC offset (the server would assume its own zone)."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--param startTime={value!r}: not an ISO 8601 time (e.g. 2024-05-01T22:00:00Z)") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat(timespec="seconds")
+    parsed = parse_iso8601(value)
+    if parsed is None:
+        raise UsageError(f"--param startTime={value!r}: not an ISO 8601 time (e.g. 2024-05-01T22:00:00Z)")
+    return parsed.isoformat(timespec="seconds")
 
 
 def _dry_run_note(request: Request) -> str:

@@ -12,14 +12,14 @@ is no update, no per-record read and no dedupe key, so:
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import SecretStr, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, utc_iso
+from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 
 EVENT_KEY_FIELD = "shipmark_event_key"
@@ -310,20 +310,7 @@ def _normalize(word: Any) -> Optional[str]:
     return _REVERSE_STATUS.get(str(word).strip().lower(), str(word))
 
 
-def _parse_time(value: Any) -> Optional[datetime]:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _newest_first(item: Dict[str, Any]) -> Tuple[int, float]:
     # Records without a readable time keep their order, after the dated ones (sorted is stable).
-    when = _parse_time(item.get("created_at"))
+    when = parse_iso8601(item.get("created_at"))
     return (0, -when.timestamp()) if when else (1, 0.0)

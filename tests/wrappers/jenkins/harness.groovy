@@ -32,6 +32,8 @@ class FakePipeline {
     List<String> cannedStdout = []
     boolean execute = false
     Map<String, Script> vars = [:]
+    List<Map> libraryCalls = []
+    List<Closure> pendingSteps = []
 
     FakePipeline(File library, ClassLoader loader) {
         def imports = new org.codehaus.groovy.control.customizers.ImportCustomizer()
@@ -54,7 +56,25 @@ class FakePipeline {
             envStack << bindings.collect { b -> "${b.variable}=${credentials[b.credentialsId]}".toString() }
             try { body() } finally { envStack.remove(envStack.size() - 1) }
         }
-        binding.setVariable('sh') { Map m -> runSh(m) }
+        binding.setVariable('sh') { Object m -> runSh(m instanceof Map ? m : [script: m.toString()]) }
+        // Just enough declarative Pipeline for the docs' Jenkinsfile.
+        binding.setVariable('library') { Map m -> libraryCalls << m }
+        binding.setVariable('modernSCM') { Map m -> [$class: 'SCMSourceRetriever'] + m }
+        binding.setVariable('any', 'any')
+        binding.setVariable('agent') { Object label -> log << "agent: ${label}".toString() }
+        binding.setVariable('pipeline') { Closure body -> body() }
+        binding.setVariable('stages') { Closure body -> body() }
+        binding.setVariable('stage') { String name, Closure body ->
+            log << "stage: ${name}".toString()
+            pendingSteps = []
+            boolean wanted = true
+            binding.setVariable('when') { Closure condition -> wanted = wanted && condition() }
+            body()
+            if (wanted) { pendingSteps.each { it() } } else { log << "skipped: ${name}".toString() }
+        }
+        binding.setVariable('steps') { Closure body -> pendingSteps << body }
+        binding.setVariable('script') { Closure body -> body() }
+        binding.setVariable('buildingTag') { -> baseEnv.TAG_NAME != null }
         new File(library, 'vars').listFiles().findAll { it.name.endsWith('.groovy') }.sort().each { file ->
             Script script = shell.parse(file)
             String name = file.name - '.groovy'
@@ -95,6 +115,10 @@ class FakePipeline {
             throw new StepError("script returned exit code ${code}")
         }
         return out
+    }
+
+    Object runJenkinsfile(File jenkinsfile) {
+        return new GroovyShell(binding).evaluate(jenkinsfile)
     }
 
     Object step(String name, Object... args) {
@@ -208,11 +232,15 @@ if (mode == 'unit') {
 
     scenario('shipmark: bad parameters are refused before any sh') {
         FakePipeline p = pipeline(false)
-        def e = expectThrows(IllegalArgumentException) { p.step('shipmark', [enviroment: 'prod']) }
-        assert e.message.contains('enviroment') && e.message.contains('environment')
-        e = expectThrows(IllegalArgumentException) { p.step('shipmark', [command: 'deploy; id']) }
-        e = expectThrows(IllegalArgumentException) { p.step('shipmark', [environment: 'a\nb']) }
-        e = expectThrows(IllegalArgumentException) { p.step('shipmark', [hosts: ['a\nb']]) }
+        def e = expectThrows(StepError) { p.step('shipmark', [enviroment: 'prod']) }
+        assert e.message.startsWith('shipmark: unknown parameter(s) enviroment; valid: command, environment,')
+        e = expectThrows(StepError) { p.step('shipmark', [command: 'deploy; id']) }
+        assert e.message.contains("command must be subcommand words")
+        e = expectThrows(StepError) { p.step('shipmark', [environment: 'a\nb']) }
+        assert e.message == 'shipmark: environment must not contain line breaks'
+        e = expectThrows(StepError) { p.step('shipmark', [hosts: ['web-1', 'a\rb']]) }
+        assert e.message == 'shipmark: hosts must not contain line breaks'
+        e = expectThrows(StepError) { p.step('shipmark', [meta: [note: 'a\nb']]) }
         assert p.shCalls.isEmpty()
     }
 
@@ -268,25 +296,17 @@ if (mode == 'unit') {
         assert p.shCalls.isEmpty()
     }
 } else if (mode == 'exec') {
-    File recorder = new File(System.getenv('RECORDER_DIR'))
-    scenario('shipmark: the script hands every value to shipmark as literal arguments') {
+    // The caller checks what the recorder saw (argv, variables) and that nothing ran.
+    scenario('shipmark: the real script runs the recorder') {
         FakePipeline p = pipeline(true)
         p.baseEnv.putAll(System.getenv())
-        p.baseEnv.WORKSPACE = System.getenv('WORKSPACE')
-        String nasty = '"; touch pwned.txt; echo "'
         List results = p.step('shipmark', [
-            command: 'deployment finish', status: 'failure', environment: nasty, version: '$(id)',
-            name: "it's `id`", targets: ['rb'], hosts: 'web-1 web-2', meta: [cmd: '$(id)', glob: '*'],
-            args: ['--timeout', '5', '--meta', 'x=$HOME'], credentialsId: 'rb-token',
+            command: 'deployment finish', status: 'failure', environment: '"; touch pwned.txt; echo "',
+            version: '$(id)', name: "it's `id`", targets: ['rb'], hosts: 'web-1 web-2',
+            meta: [cmd: '$(id)', glob: '*'], args: ['--timeout', '5', '--meta', 'x=$HOME'],
+            credentialsId: 'rb-token',
         ])
         assert results == [[target: 'recorder', ok: true]]
-        assert new File(recorder, 'argv').readLines() == [
-            'deployment', 'finish', '--status', 'failure', '--name', "it's `id`",
-            '--target', 'rb', '--host', 'web-1', '--host', 'web-2',
-            '--meta', 'cmd=$(id)', '--meta', 'glob=*', '--timeout', '5', '--meta', 'x=$HOME', '--json',
-        ]
-        assert new File(recorder, 'env').readLines() == [nasty, '$(id)', SECRET]
-        assert !new File(p.baseEnv.WORKSPACE, 'pwned.txt').exists()
     }
 } else if (mode == 'install') {
     scenario('shipmarkDeploy: installs PACKAGE once per build, records in_progress then failure') {
@@ -295,7 +315,7 @@ if (mode == 'unit') {
         RuntimeException boom = new RuntimeException('deploy script failed')
         Throwable seen = expectThrows(RuntimeException) {
             p.step('shipmarkDeploy', [environment: 'prod', credentialsId: 'rb-token',
-                                      tokenVariable: 'SHIPMARK_TARGET_RB_TOKEN', targets: ['rb'],
+                                      tokenVariable: 'SHIPMARK_TARGET_RB_TOKEN',
                                       'package': System.getenv('PACKAGE')], { throw boom })
         }
         assert seen.is(boom)
@@ -303,6 +323,24 @@ if (mode == 'unit') {
         p.shCalls.each { call -> assert call.stdout.contains('"target": "rb"') || call.stdout.contains('"target":"rb"') }
         assert new File(System.getenv('WORKSPACE_TMP'), 'shipmark-venv/.shipmark-build').text ==
             System.getenv('BUILD_TAG') + '|' + System.getenv('PACKAGE')
+    }
+} else if (mode == 'jenkinsfile') {
+    // The docs' Jenkinsfile, with real sh and the real shipmark; the caller checks the events.
+    scenario('the docs Jenkinsfile loads the library, deploys and releases') {
+        FakePipeline p = pipeline(true)
+        p.baseEnv.putAll(System.getenv())
+        p.credentials['releasebits-token'] = SECRET
+        p.runJenkinsfile(new File(System.getenv('JENKINSFILE')))
+        assert p.libraryCalls.size() == 1
+        Map library = p.libraryCalls[0]
+        assert library.identifier == 'shipmark@v' + System.getenv('SHIPMARK_VERSION_UNDER_TEST')
+        assert library.retriever.libraryPath == 'jenkins/'
+        assert library.retriever.scm.$class == 'GitSCMSource'
+        assert p.log.findAll { it.startsWith('stage: ') || it.startsWith('skipped: ') } == [
+            'stage: Deploy', 'stage: Release']
+        assert p.shCalls*.label == ['shipmark deployment start', null, 'shipmark deployment finish',
+                                   'shipmark release create']
+        assert p.log.contains('echo: release recorded: [log=true]')
     }
 } else {
     throw new IllegalArgumentException("unknown mode ${mode}")

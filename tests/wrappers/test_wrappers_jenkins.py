@@ -1,0 +1,107 @@
+"""The Jenkins steps (jenkins/vars/*.groovy) under a Groovy harness, plus npm-groovy-lint.
+
+tests/wrappers/jenkins/harness.groovy stands in for Jenkins: it stubs sh, withEnv,
+withCredentials, string, readJSON, error and echo, and loads the library's vars. In `unit`
+mode sh is only recorded; in `exec` and `install` modes it runs the step's script for real.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from wrapper_support import (HERE, REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
+                             version, write_recorder)
+
+pytestmark = pytest.mark.wrappers
+
+HARNESS = HERE / "jenkins" / "harness.groovy"
+SECRET = "harness-token-8f3a1c"  # the harness's credential store holds this for 'rb-token'
+
+
+def harness(mode: str, cwd: Path, **env: str):
+    # SHIPMARK_SPOOL: keep shipmark's retry spool out of this machine's home directory.
+    proc = run([tool("groovy"), str(HARNESS), mode], cwd=cwd, timeout=300, check=False,
+               env=clean_env(SHIPMARK_JENKINS_LIBRARY=str(REPO / "jenkins"), SHIPMARK_VERSION_UNDER_TEST=version(),
+                             SHIPMARK_SPOOL=str(cwd / "shipmark-spool.jsonl"), **env))
+    assert proc.returncode == 0, proc.stdout[-10000:]
+    assert " passed, 0 failed" in proc.stdout.splitlines()[-1], proc.stdout
+    return proc
+
+
+def test_steps_build_the_exact_command_and_handle_failures(tmp_path):
+    """Exact sh script, environment and credential bindings; failure, abort and rethrow paths."""
+    proc = harness("unit", tmp_path)
+    assert proc.stdout.splitlines()[-1] == "9 passed, 0 failed"
+
+
+def test_script_passes_values_as_literal_arguments(tmp_path):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    recorder = tmp_path / "recorder"
+    recorder.mkdir()
+    path = str(write_recorder(tmp_path)) + ":" + path_without_shipmark(tmp_path)
+    harness("exec", tmp_path, PATH=path, RECORDER_DIR=str(recorder), WORKSPACE=str(workspace))
+    argv, env = recorded(recorder)
+    assert argv == [
+        "deployment", "finish", "--status", "failure", "--name", "it's `id`",
+        "--target", "rb", "--host", "web-1", "--host", "web-2",
+        "--meta", "cmd=$(id)", "--meta", "glob=*", "--timeout", "5", "--meta", "x=$HOME", "--json",
+    ]
+    assert env == {"SHIPMARK_ENVIRONMENT": '"; touch pwned.txt; echo "', "SHIPMARK_VERSION": "$(id)",
+                   "SHIPMARK_FAIL_ON_ERROR": "", "SHIPMARK_TOKEN": SECRET}
+    assert not list(tmp_path.rglob("pwned.txt"))
+
+
+def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits):
+    """No shipmark on PATH: the package is installed once per build; a failing block records failure."""
+    workspace = make_repo(tmp_path / "ws")
+    events_file = tmp_path / "events.jsonl"
+    proc = harness(
+        "install", tmp_path, PATH=path_without_shipmark(tmp_path), PACKAGE=str(REPO),
+        WORKSPACE=str(workspace), WORKSPACE_TMP=str(tmp_path / "ws@tmp"), BUILD_TAG="jenkins-web-deploy-7",
+        JENKINS_URL="http://127.0.0.1:9/", BUILD_NUMBER="7", JOB_NAME="web/deploy", BRANCH_NAME="main",
+        SHIPMARK_TARGET_RB_TYPE="releasebits", SHIPMARK_TARGET_RB_URL=releasebits.url,
+        SHIPMARK_TARGET_RB_COMPONENT="web",
+        SHIPMARK_TARGET_LOG_TYPE="file", SHIPMARK_TARGET_LOG_PATH=str(events_file))
+    assert proc.stdout.count(f"shipmark: installing {REPO}") == 1, proc.stdout
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    assert [(e["operation"], e["status"], e["environment"]) for e in events] == [
+        ("deploy", "in_progress", "prod"), ("deploy", "failure", "prod")]
+    (post,) = releasebits.posts()  # ReleaseBits records finished deployments only
+    assert post["json"]["result"] == "failure" and post["json"]["stage"] == "prod"
+    assert post["headers"]["Authorization"] == f"Bearer {SECRET}"
+    assert SECRET not in proc.stdout
+
+
+def test_docs_jenkinsfile(tmp_path, releasebits):
+    """The Jenkinsfile of docs/wrappers.md, run with the real shipmark on PATH and a tag build."""
+    config = (
+        "targets:\n"
+        "  rb: {type: releasebits, url: '${RB_URL}', component: web, token: '${RELEASEBITS_TOKEN}'}\n"
+        "  log: {type: file, path: '${EVENTS_FILE}'}\n")
+    workspace = make_repo(tmp_path / "ws", {"shipmark.yml": config, "deploy.sh": "#!/bin/sh\necho deploying\n"})
+    jenkinsfile = tmp_path / "Jenkinsfile"
+    jenkinsfile.write_text(snippet("jenkins"))
+    events_file = tmp_path / "events.jsonl"
+    shipmark_dir = str(Path(tool("shipmark")).parent)
+    proc = harness("jenkinsfile", workspace, JENKINSFILE=str(jenkinsfile), WORKSPACE=str(workspace),
+                   PATH=shipmark_dir + os.pathsep + os.environ["PATH"], TAG_NAME="v1.2.3",
+                   JENKINS_URL="http://127.0.0.1:9/", BUILD_NUMBER="3", JOB_NAME="web", BUILD_TAG="jenkins-web-3",
+                   RB_URL=releasebits.url, EVENTS_FILE=str(events_file))
+    assert "installing" not in proc.stdout
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    assert [(e["operation"], e["status"], e["environment"], e["version"]) for e in events] == [
+        ("deploy", "in_progress", "production", "v1.2.3"), ("deploy", "success", "production", "v1.2.3"),
+        ("release_create", "success", None, "v1.2.3")], events
+    (post,) = releasebits.posts()
+    assert post["json"]["result"] == "success"
+    assert post["headers"]["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_npm_groovy_lint_is_clean():
+    proc = run([tool("npm-groovy-lint"), "--noserver", "--failon", "info", "--output", "txt", "jenkins/"],
+               cwd=REPO, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:]
