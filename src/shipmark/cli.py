@@ -112,9 +112,10 @@ def _delivery_options(fn: Callable) -> Callable:
         click.option("--fail-on-error", is_flag=True, default=None,
                      help="Exit 1 when a target stays unreachable (default: warn, spool and exit 0)."),
     ]
+    fn = _output_options(fn)  # applied first, so listed after these in --help
     for option in reversed(options):
         fn = option(fn)
-    return _output_options(fn)
+    return fn
 
 
 def _event_options(fn: Callable) -> Callable:
@@ -135,9 +136,10 @@ def _event_options(fn: Callable) -> Callable:
         click.option("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
                      help="Give up waiting after this long (exit 3)."),
     ]
+    fn = _delivery_options(fn)
     for option in reversed(options):
         fn = option(fn)
-    return _delivery_options(fn)
+    return fn
 
 
 def _status_option(default: Optional[str], help_text: str) -> Callable:
@@ -154,9 +156,10 @@ def _list_options(fn: Callable) -> Callable:
         click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Service-specific filter (repeatable), e.g. repository_id=3; NAME.KEY=VALUE for one target."),
     ]
+    fn = _delivery_options(fn)
     for option in reversed(options):
         fn = option(fn)
-    return _delivery_options(fn)
+    return fn
 
 
 # -- the machinery every delivering command shares ------------------------------

@@ -45,6 +45,9 @@ class Job:
     config: TargetConfig
     request: Request
     explicit: bool  # named with -t: an unsupported operation is an error, not a skip
+    # A resend of a spooled event whose earlier attempt may have been recorded:
+    # writes that are not safe to repeat need an event_key lookup first.
+    uncertain: bool = False
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Outcome:
     may_have_landed: bool = False
     # Will a resend look the record up by event_key first (create_once with a lookup)?
     verifiable: bool = False
+    # Refused: a resend that could not be checked against the service (see Job.uncertain).
+    unverifiable: bool = False
 
 
 @dataclass
@@ -201,6 +206,13 @@ def _plain_result(job: Job, **fields: object) -> Result:
 
 
 def _run_one(target: Target, job: Job, options: Options, console: Console) -> Outcome:
+    from shipmark.http import uncertain_resend
+
+    with uncertain_resend(job.uncertain and not options.dry_run):
+        return _run_checked(target, job, options)
+
+
+def _run_checked(target: Target, job: Job, options: Options) -> Outcome:
     request = job.request.model_copy(update={"dry_run": options.dry_run})
     required = bool(job.config.required)
     try:
@@ -216,7 +228,8 @@ def _run_one(target: Target, job: Job, options: Options, console: Console) -> Ou
                                transient=exc.transient)
         return Outcome(result, TRANSIENT if exc.transient else PERMANENT, required,
                        may_have_landed=bool(exc.transient and exc.may_have_landed),
-                       verifiable=bool(getattr(exc, "lookup_available", False)))
+                       verifiable=bool(getattr(exc, "lookup_available", False)),
+                       unverifiable=bool(getattr(exc, "unverifiable", False)))
     except ShipmarkError as exc:
         kind = USAGE if exc.exit_status == ExitStatus.USAGE else PERMANENT
         return Outcome(target.result(request, ok=False, error=exc.message), kind, required)
@@ -275,9 +288,9 @@ class _Journal:
 
 def _wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Outcome],
               options: Options, console: Console) -> None:
-    pending: List[Tuple[Target, Outcome]] = []
     from shipmark.http import Budget, DEFAULT_BUDGET
 
+    pending: List[Tuple[Target, Outcome]] = []
     for job, outcome in zip(jobs, outcomes):
         target = targets.get(job.config.name)
         if target is None or outcome.kind != OK or job.request.operation not in WAIT_OPERATIONS:
@@ -353,12 +366,11 @@ def flush(settings, options: Options, console: Console,
     an entry a live process is still delivering is left alone. Every resend of a
     create goes through the backend's event_key lookup (create_once), so an event
     that did land before a failure or a kill is reported "already recorded"
-    instead of being recorded twice. An entry that may have landed on a target
-    with no lookup is not resent (that could duplicate it): it is reported and
-    dropped.
+    instead of being recorded twice. An entry that may have landed is resent only
+    through such a lookup or with writes that are safe to repeat; otherwise it is
+    reported and dropped (resending could duplicate it).
     """
     from shipmark.output import describe
-    from shipmark.targets import target_class
 
     path = options.spool_path
     if not path or not spool.has_entries(path):
@@ -391,19 +403,13 @@ def flush(settings, options: Options, console: Console,
             request = Request.model_validate(entry["request"]).model_copy(update={"dry_run": False})
             if request.operation not in WRITE_OPERATIONS:
                 raise ValueError(request.operation)
-            cls = target_class(config.type)
         except Exception:
             console.warn(f"spool: dropping an unreadable entry for {name!r}")
             done.append(eid)
             continue
-        if entry.get("may_have_landed") and not getattr(cls, "supports_lookup", False):
-            console.error(
-                f"spool: {name}: {_what(request)} may already be recorded (an earlier attempt was cut off) and "
-                f"{config.type} offers no lookup by event key, so it is not resent (that could record it twice); "
-                f"check {config.type} and re-run the command if it is missing")
-            done.append(eid)
-            continue
-        jobs.append(Job(config=config, request=request, explicit=True))
+        # An entry whose earlier attempt may have landed is resent only through an event_key
+        # lookup (or with a write that is safe to repeat): see Job.uncertain.
+        jobs.append(Job(config=config, request=request, explicit=True, uncertain=bool(entry.get("may_have_landed"))))
         ids.append(eid)
     no_respool = Options(dry_run=dry, timeout=options.timeout, fail_on_error=options.fail_on_error)
     report = run(jobs, no_respool, console) if jobs else Report()
@@ -426,6 +432,9 @@ def flush(settings, options: Options, console: Console,
                     spool.release(path, eid, error=result.error or "", may_have_landed=outcome.may_have_landed)
                 except OSError as exc:
                     console.warn(f"spool {path}: cannot update it: {exc.strerror or exc}")
+        elif outcome.unverifiable:
+            console.error(f"spool: {result.target}: {_what(job.request)}: {result.error}")
+            done.append(eid)
         else:
             # Permanent: resending cannot help; drop it and say so.
             console.error(f"spool: {result.target} rejected a spooled event and it was dropped: {result.error}")

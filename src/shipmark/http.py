@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json as jsonlib
 import random
@@ -47,6 +48,42 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _ERROR_TEXT_LIMIT = 500
 # Time a retry needs besides its sleep: do not start one that cannot finish.
 _RETRY_MARGIN = 0.25
+
+
+# -- resending an event that may already be recorded ----------------------------------
+# A spooled event whose earlier attempt was cut off (the process was killed, or the
+# answer never came) may already be recorded. While it is resent, a write that is not
+# safe to repeat (a POST) is refused until an event_key lookup has come back empty
+# (create_once calls resend_checked()); idempotent writes (PUT, a PATCH the backend
+# declares safe) go through. Thread-local: the fan-out runs one job per thread.
+_resend = threading.local()
+
+
+@contextlib.contextmanager
+def uncertain_resend(active: bool = True):
+    previous = getattr(_resend, "unchecked", False)
+    _resend.unchecked = active
+    try:
+        yield
+    finally:
+        _resend.unchecked = previous
+
+
+def resend_checked() -> None:
+    """The event_key lookup found no record: sending is safe again."""
+    _resend.unchecked = False
+
+
+def resend_unchecked() -> bool:
+    return bool(getattr(_resend, "unchecked", False))
+
+
+def unverifiable_resend(what: str) -> ApiError:
+    error = ApiError(f"not resent: an earlier attempt was cut off and may already be recorded, and {what} "
+                     "offers no lookup by event key for this operation (resending could record it twice); "
+                     "check the service and re-run the command if it is missing")
+    error.unverifiable = True  # type: ignore[attr-defined]
+    return error
 
 
 class Budget:
@@ -258,7 +295,7 @@ class HttpClient:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _Session()
             session.headers.update(self._headers)
             if self._basic_auth:
                 session.auth = self._basic_auth
@@ -300,6 +337,8 @@ class HttpClient:
         if self.dry_run:
             self._print_dry_run(req)
             return HttpResponse(None, url=url, dry_run=True)
+        if resend_unchecked() and not self.retry_safe(method):
+            raise unverifiable_resend(redact(_host_of(url)))
         prepared = self.session.prepare_request(req)
         ok_codes = frozenset(ok)
         attempt = 0
@@ -443,6 +482,8 @@ class HttpClient:
                             may_have_landed=not self.retry_safe(method), url=url), True
         if isinstance(exc, requests.exceptions.SSLError):
             return ApiError(f"TLS error talking to {where}: {_short_reason(_reason(exc))}", url=url), False
+        if isinstance(exc, requests.exceptions.TooManyRedirects):
+            return ApiError(f"{where} redirects in a loop: fix the target's url", url=url), False
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                             requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
             return ApiError(f"cannot send to {where}: {_short_reason(_reason(exc))}", url=url), False
@@ -468,6 +509,20 @@ class HttpClient:
 
 class _BodyStalled(Exception):
     pass
+
+
+_CREDENTIAL_HEADER_WORDS = ("auth", "token", "key", "secret", "cookie", "password")
+
+
+class _Session(requests.Session):
+    """requests drops only Authorization when a redirect leaves the origin; drop every credential header."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in list(prepared_request.headers):
+                if any(word in name.lower() for word in _CREDENTIAL_HEADER_WORDS):
+                    del prepared_request.headers[name]
 
 
 def _register_userinfo(url: str) -> None:

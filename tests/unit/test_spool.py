@@ -214,6 +214,14 @@ class NoLookup(WithLookup):
     use_lookup = False
 
 
+class LookupSometimes(WithLookup):
+    """Has lookups, but not for this operation (like BuildMaster's build deploy without --build)."""
+
+    type = "mem-sometimes"
+    supports_lookup = True
+    use_lookup = False
+
+
 class Hangs(WithLookup):
     type = "mem-hang"
 
@@ -226,7 +234,7 @@ class Hangs(WithLookup):
 def mem(monkeypatch) -> MemService:
     global SERVICE
     SERVICE = MemService()
-    for cls in (WithLookup, NoLookup, Hangs):
+    for cls in (WithLookup, NoLookup, LookupSometimes, Hangs):
         monkeypatch.setitem(TARGET_TYPES, cls.type, f"{__name__}:{cls.__name__}")
     return SERVICE
 
@@ -320,6 +328,27 @@ def test_flush_does_not_resend_an_interrupted_event_it_cannot_check(tmp_path: Pa
     assert "may already be recorded" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("type_name", ["mem-nolookup", "mem-sometimes"])
+def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path: Path, mem: MemService,
+                                                                       type_name: str) -> None:
+    path = tmp_path / "s.jsonl"
+    j = job(type_name)
+    spool.add(path, "t", j.request.model_dump(mode="json"), j.request.event.event_key, "timed out",
+              target_type=type_name, may_have_landed=True)
+    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
+    assert "offers no lookup by event key for this operation" in results[0].error
+
+
+def test_an_uncertain_entry_is_resent_when_nothing_was_recorded(tmp_path: Path, mem: MemService) -> None:
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup")
+    spool.add(path, "t", j.request.model_dump(mode="json"), j.request.event.event_key, "timed out",
+              target_type="mem-lookup", may_have_landed=True)
+    sent, kept, _ = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    assert (sent, kept) == (1, 0) and mem.sends == 1 and mem.lookups == 1
+
+
 def test_flush_resends_an_interrupted_event_after_checking(tmp_path: Path, mem: MemService) -> None:
     path = tmp_path / "s.jsonl"
     j = job("mem-lookup")
@@ -347,7 +376,8 @@ def test_flush_keeps_what_still_fails_and_drops_what_is_rejected(tmp_path: Path,
     assert left["state"] == "failed" and left["owner"] is None and left["attempts"] == 2
 
 
-def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: MemService) -> None:
+def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: MemService, monkeypatch) -> None:
+    monkeypatch.setattr(deliver, "DEADLINE_GRACE", 0.3)
     path = tmp_path / "s.jsonl"
     started = time.monotonic()
     report = run([job("mem-hang", name="slow"), job("mem-lookup", name="fast")], path, timeout=0.5)
@@ -365,6 +395,7 @@ def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: M
 def test_a_hung_backend_without_lookup_is_reported_not_spooled(tmp_path: Path, mem: MemService,
                                                                monkeypatch) -> None:
     monkeypatch.setattr(Hangs, "supports_lookup", False)
+    monkeypatch.setattr(deliver, "DEADLINE_GRACE", 0.3)
     report = run([job("mem-hang")], tmp_path / "s.jsonl", timeout=0.3)
     (slow,) = report.results
     assert not slow.spooled and "offers no way to check" in slow.error
@@ -403,3 +434,23 @@ def test_many_jobs_in_parallel_each_journaled_and_settled(tmp_path: Path, mem: M
     entries = spool.load(path)
     assert len(entries) == 5 and all(e["state"] == "failed" for e in entries)
     assert json.dumps(entries)  # plain JSON
+
+
+class Polls(WithLookup):
+    type = "mem-poll"
+    polls = 0
+
+    def poll(self, result: Result):
+        if self.http.budget.expired():  # what a real poll's HTTP request would run into
+            raise ApiError("the time budget is spent", transient=True)
+        Polls.polls += 1
+        return (Status.SUCCESS, "done") if Polls.polls >= 2 else (Status.IN_PROGRESS, "running")
+
+
+def test_wait_polls_are_not_starved_by_the_spent_delivery_budget(tmp_path: Path, mem: MemService,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setitem(TARGET_TYPES, "mem-poll", f"{__name__}:Polls")
+    Polls.polls = 0
+    report = run([job("mem-poll")], tmp_path / "s.jsonl", timeout=0.2, wait=True, wait_timeout=10)
+    assert report.exit_status == ExitStatus.OK, report.results
+    assert report.results[0].remote_status == "success" and Polls.polls == 2

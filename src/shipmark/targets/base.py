@@ -236,16 +236,23 @@ class Target:
         to send again, after a backoff that honours Retry-After, inside the time
         budget; without a lookup the send is not repeated and the error says so.
         Every ApiError raised here carries ``lookup_available``, which tells the spool
-        whether a later resend can be checked the same way.
+        whether a later resend can be checked the same way. When the spool resends an
+        event that may already be recorded (shipmark.http.uncertain_resend), a create
+        without a lookup is refused rather than risk a duplicate.
         """
         if request.dry_run:
             return send()
+        from shipmark.http import resend_checked, resend_unchecked, unverifiable_resend
+
         try:
             if lookup is not None:
                 found = lookup()
                 if found is not None:
                     found.message = found.message or "already recorded"
                     return found
+                resend_checked()  # a resend of an uncertain spooled event is safe now
+            elif resend_unchecked():
+                raise unverifiable_resend(self.type)
             sends = 0
             while True:
                 sends += 1
