@@ -5,9 +5,8 @@ inside the commands so `shipmark --version` stays fast.
 """
 from __future__ import annotations
 
-import functools
 import os
-import sys
+import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import click
@@ -175,9 +174,11 @@ class Runtime:
         self.env = os.environ
         self.console = Console(quiet=quiet, verbose=verbose, json_mode=json_mode)
         click.get_current_context().find_root().meta["shipmark.console"] = self.console
-        self.settings = load_settings(config_path, self.env)
-        # Before anything else is printed, GitHub must know every secret.
-        self.console.mask_secrets(redact.registered())
+        try:
+            self.settings = load_settings(config_path, self.env)
+        finally:
+            # Before anything else is printed (a config error too), GitHub must know every secret.
+            self.console.mask_secrets(redact.registered())
         self.json_mode = json_mode
         self._context = None
 
@@ -387,7 +388,13 @@ def _deliver(kind: str, operation: str, status: str, o: Dict[str, Any], extra: O
     if not selected:
         ctx.exit(_embedded_default(rt, events))
     options = _options(rt, o)
+    started = time.monotonic()
     _auto_flush(rt, options)
+    spent = time.monotonic() - started
+    if spent > 0.5:  # resending earlier events comes out of this command's budget
+        from shipmark.http import DEFAULT_BUDGET
+
+        options.timeout = max(1.0, (options.timeout or DEFAULT_BUDGET) - spent)
     jobs = []
     for config, explicit in selected:
         for event in events:

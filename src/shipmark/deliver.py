@@ -23,7 +23,7 @@ from shipmark.targets.base import WRITE_OPERATIONS, Request, Target, TargetConfi
 MAX_WORKERS = 16
 # How long past the time budget a job may run before it is reported as timed out.
 DEADLINE_GRACE = 2.0
-WAIT_OPERATIONS = frozenset({"deploy", "build_deploy", "deployment_retry"})
+WAIT_OPERATIONS = frozenset({"deploy", "build_deploy", "deployment_retry", "deployment_get"})
 
 # How each result ended, for the exit status.
 OK, SKIPPED, USAGE, PERMANENT, TRANSIENT, REMOTE_FAILED = (

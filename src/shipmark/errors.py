@@ -68,12 +68,15 @@ class ApiError(ShipmarkError):
         transient: bool = False,
         may_have_landed: bool = False,
         url: Optional[str] = None,
+        server_message: Optional[str] = None,
     ):
         super().__init__(message)
         self.status_code = status_code
         self.transient = transient
         self.may_have_landed = may_have_landed
         self.url = url
+        # What the service itself said (redacted), for backends that reword an error.
+        self.server_message = server_message
 
 
 class RemoteFailed(ShipmarkError):

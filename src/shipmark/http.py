@@ -467,6 +467,7 @@ class HttpClient:
             transient=transient,
             may_have_landed=landed,
             url=resp.url,
+            server_message=message,
         )
 
     def _transport_error(self, method: str, url: str, exc: Exception) -> Tuple[ApiError, bool]:

@@ -165,3 +165,11 @@ def test_public_view_masks_token(tmp_path: Path) -> None:
     view = load_settings(None, {}, tmp_path).targets["x"].public_view()
     assert view["token"] == "***"
     assert "tok-abcdef" not in repr(view)
+
+
+def test_credentials_in_a_url_are_rejected_without_echoing_them(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  x: {type: file, path: a, url: 'https://ci:hunter2-secret@example.com'}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, {}, tmp_path)
+    assert str(exc.value) == ("shipmark.yml: target 'x': key 'url': must not contain credentials "
+                              "(user:password@); use the token key")

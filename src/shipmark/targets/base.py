@@ -84,6 +84,8 @@ class TargetConfig(BaseModel):
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url: not an http(s) URL: {self.url!r}")
+        if parts.username or parts.password:
+            raise ValueError("url: must not contain credentials (user:password@); use the token key")
         if parts.scheme == "http" and not (is_loopback(parts.hostname) or self.allow_insecure):
             raise ValueError(
                 "url: must be https (plain http is allowed only for loopback hosts or with allow_insecure: true)"

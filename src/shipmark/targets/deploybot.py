@@ -253,7 +253,7 @@ class DeployBot(Target):
     def _explain_forbidden_write(self, exc: ApiError) -> ApiError:
         if exc.status_code != 403:
             return exc
-        server = re.sub(r"^HTTP \d{3} \([^)]*\): ", "", exc.message)
+        server = exc.server_message or exc.message
         return ApiError(f"HTTP 403: {READ_ONLY_HINT} (DeployBot said: {server})", status_code=403, url=exc.url)
 
     def _deployment_result(self, request: Request, deployment: Mapping[str, Any],
