@@ -191,103 +191,18 @@ class Runtime:
         return self._context
 
 
-def _pairs(values: Sequence[str], option: str) -> Dict[str, str]:
-    from shipmark.errors import UsageError
-
-    out: Dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"{option} {item!r}: expected KEY=VALUE")
-        out[key.strip()] = value
-    return out
-
-
-def _timestamp(value: Optional[str], option: str):
-    if value is None:
-        return None
-    from shipmark.errors import UsageError
-    from shipmark.models import parse_iso8601
-
-    parsed = parse_iso8601(value)
-    if parsed is None:
-        raise UsageError(f"{option} {value!r}: not an ISO 8601 timestamp (e.g. 2024-05-01T12:30:00Z)")
-    return parsed
-
-
-def _check_text(value: Optional[str], option: str) -> Optional[str]:
-    from shipmark.errors import UsageError
-
-    if value is None:
-        return None
-    if value == "" or any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):
-        raise UsageError(f"{option} {value!r}: must be non-empty with no whitespace")
-    return value
-
-
 def _build_events(rt: Runtime, kind: str, operation: str, status: str, o: Dict[str, Any]) -> List[Any]:
-    from shipmark.errors import UsageError
-    from shipmark.models import Event, Status, now_utc
+    from shipmark.events import build_events
 
-    ctx = rt.context
-    env_version = rt.env.get("SHIPMARK_VERSION") or None
-    commit = o.get("commit") or ctx.event_commit
-    if o.get("commit"):
-        commit = o["commit"].strip().lower()
-        if not all(c in "0123456789abcdef" for c in commit) or len(commit) < 7:
-            raise UsageError(f"--commit {o['commit']!r}: expected a hex commit sha")
-    tag = _check_text(o.get("tag"), "--tag") or ctx.tag
-    version = (_check_text(o.get("version"), "--version")
-               or _check_text(env_version, "SHIPMARK_VERSION")
-               or rt.settings.defaults.version or tag or (commit[:7] if commit else None))
-    environment = o.get("environment") or ctx.environment or rt.settings.defaults.environment
-    if environment is not None and (not environment.strip() or any(ord(c) < 32 for c in environment)):
-        raise UsageError(f"--environment {environment!r}: must be non-empty with no control characters")
-    started = _timestamp(o.get("started_at"), "--started-at")
-    finished = _timestamp(o.get("finished_at"), "--finished-at")
-    state = Status(status)
-    if finished is None and state.is_final:
-        finished = now_utc()
-    if started and finished and finished < started:
-        raise UsageError("--finished-at is before --started-at")
-    hosts = [h.strip() for h in o.get("hosts") or () if h.strip()] or [None]
-    meta = _pairs(o.get("meta") or (), "--meta")
-    events = []
-    for host in hosts:
-        events.append(Event(
-            kind=kind, operation=operation, version=version, environment=environment, status=state,
-            host=host, started_at=started, finished_at=finished, name=o.get("name"), meta=meta,
-            commit=commit, branch=_check_text(o.get("branch"), "--branch") or ctx.branch, tag=tag,
-            context=ctx,
-        ))
-    return events
+    return build_events(kind=kind, operation=operation, status=status, options=o, context=rt.context,
+                        env=rt.env, default_version=rt.settings.defaults.version,
+                        default_environment=rt.settings.defaults.environment)
 
 
 def _select(rt: Runtime, operation: str, names: Sequence[str]) -> List[Tuple[Any, bool]]:
-    """(config, explicit) for each target the operation goes to."""
-    from shipmark.errors import UsageError
-    from shipmark.targets import target_class
-    from shipmark.targets.base import OPERATIONS
+    from shipmark.deliver import select_targets
 
-    targets = rt.settings.targets
-    if names:
-        lookup = {name.lower(): name for name in targets}
-        chosen = []
-        for name in names:
-            for part in (p.strip() for p in name.split(",")):
-                if not part:
-                    continue
-                real = lookup.get(part.lower())
-                if real is None:
-                    known = ", ".join(targets) or "none configured"
-                    raise UsageError(f"--target {part!r}: no such target (configured: {known})")
-                chosen.append((targets[real], True))
-        return chosen
-    chosen = [(cfg, False) for cfg in targets.values() if target_class(cfg.type).supports(operation)]
-    if targets and not chosen:
-        raise UsageError(f"no configured target supports {OPERATIONS.get(operation, operation)} "
-                         f"(configured: {', '.join(f'{n} ({c.type})' for n, c in targets.items())})")
-    return chosen
+    return select_targets(rt.settings.targets, operation, names)
 
 
 def _options(rt: Runtime, o: Dict[str, Any], spool_ok: bool = True):
@@ -377,13 +292,14 @@ def _auto_flush(rt: Runtime, options: Any) -> None:
 def _deliver(kind: str, operation: str, status: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = None) -> None:
     """Build the events, pick targets, deliver, print, exit."""
     from shipmark import deliver
+    from shipmark.events import params_for, parse_pairs
     from shipmark.targets.base import Request
 
     ctx = click.get_current_context()
     command = " ".join(ctx.command_path.split()[1:])
     rt = Runtime(o.get("config_path"), o.get("json_mode", False), o.get("quiet", False), o.get("verbose", False))
     events = _build_events(rt, kind, operation, status, o)
-    params = _pairs(o.get("params") or (), "--param")
+    params = parse_pairs(o.get("params") or (), "--param")
     selected = _select(rt, operation, o.get("targets") or ())
     if not selected:
         ctx.exit(_embedded_default(rt, events))
@@ -399,26 +315,12 @@ def _deliver(kind: str, operation: str, status: str, o: Dict[str, Any], extra: O
     for config, explicit in selected:
         for event in events:
             request = Request(operation=operation, event=event.for_target(config.name), command=command,
-                              params=_params_for(config.name, params, rt.settings.targets),
+                              params=params_for(config.name, params, rt.settings.targets),
                               environment_explicit=bool(o.get("environment") or rt.context.environment),
                               **(extra or {}))
             jobs.append(deliver.Job(config=config, request=request, explicit=explicit))
     report = deliver.run(jobs, options, rt.console)
     ctx.exit(_finish(rt, report))
-
-
-def _params_for(name: str, params: Dict[str, str], targets: Dict[str, Any]) -> Dict[str, str]:
-    """--param KEY=VALUE goes to every target; --param NAME.KEY=VALUE only to target NAME."""
-    names = {n.lower() for n in targets}
-    out: Dict[str, str] = {}
-    for key, value in params.items():
-        prefix, dot, rest = key.partition(".")
-        if dot and prefix.lower() in names:
-            if prefix.lower() == name.lower():
-                out[rest] = value
-        else:
-            out[key] = value
-    return out
 
 
 def _embedded_default(rt: Runtime, events: List[Any]) -> int:
@@ -447,6 +349,7 @@ def _embedded_default(rt: Runtime, events: List[Any]) -> int:
 def _list(operation: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = None) -> None:
     from shipmark import deliver
     from shipmark.errors import UsageError
+    from shipmark.events import params_for, parse_pairs
     from shipmark.models import Context, Event
     from shipmark.targets.base import Request
 
@@ -457,10 +360,10 @@ def _list(operation: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = N
         raise UsageError("no targets configured: nothing to list (configure targets in shipmark.yml)")
     event = Event(kind="query", operation=operation, version=o.get("version"),
                   environment=o.get("environment"), context=Context())
-    params = _pairs(o.get("params") or (), "--param")
+    params = parse_pairs(o.get("params") or (), "--param")
     jobs = [deliver.Job(config=cfg, explicit=explicit,
                         request=Request(operation=operation, event=event, limit=o.get("limit", 100),
-                                        params=_params_for(cfg.name, params, rt.settings.targets),
+                                        params=params_for(cfg.name, params, rt.settings.targets),
                                         environment_explicit=bool(o.get("environment")), **(extra or {})))
             for cfg, explicit in selected]
     report = deliver.run(jobs, _options(rt, o, spool_ok=False), rt.console)

@@ -74,6 +74,36 @@ class Report:
         return self.exit_status == ExitStatus.OK and all(o.kind in (OK, SKIPPED) for o in self.outcomes)
 
 
+def select_targets(targets: Dict[str, TargetConfig], operation: str,
+                   names: Sequence[str]) -> List[Tuple[TargetConfig, bool]]:
+    """(config, explicit) for each target an operation goes to.
+
+    Named targets (-t, repeatable or comma-separated, case-insensitive) are explicit:
+    an operation they cannot do is an error. Otherwise every target whose backend
+    has the operation; none at all is an error only when some targets exist.
+    """
+    from shipmark.errors import UsageError
+    from shipmark.targets.base import OPERATIONS
+
+    if names:
+        lookup = {name.lower(): name for name in targets}
+        chosen = []
+        for part in (p.strip() for name in names for p in name.split(",")):
+            if not part:
+                continue
+            real = lookup.get(part.lower())
+            if real is None:
+                known = ", ".join(targets) or "none configured"
+                raise UsageError(f"--target {part!r}: no such target (configured: {known})")
+            chosen.append((targets[real], True))
+        return chosen
+    chosen = [(cfg, False) for cfg in targets.values() if target_class(cfg.type).supports(operation)]
+    if targets and not chosen:
+        raise UsageError(f"no configured target supports {OPERATIONS.get(operation, operation)} "
+                         f"(configured: {', '.join(f'{n} ({c.type})' for n, c in targets.items())})")
+    return chosen
+
+
 def build_target(config: TargetConfig, options: Options, console: Console, budget) -> Target:
     from shipmark.http import Budget, HttpClient
 
