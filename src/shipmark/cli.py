@@ -667,26 +667,10 @@ def check_cmd(online: bool, targets: Tuple[str, ...], **o: Any) -> None:
                                           for n, c in rt.settings.targets.items()]))
         ctx.exit(0)
     from shipmark import deliver
-    from shipmark.errors import ApiError, ShipmarkError
-    from shipmark.http import Budget
-    from shipmark.models import Result
 
     options = _options(rt, o, spool_ok=False)
     selected = _select(rt, "deploy", targets) if targets else [(c, True) for c in rt.settings.targets.values()]
-    budget = Budget(options.timeout or 30.0)
-    results = []
-    worst = 0
-    for cfg, _ in selected:
-        target = deliver.build_target(cfg, options, rt.console, budget)
-        try:
-            detail = target.probe()
-            results.append(Result(target=cfg.name, type=cfg.type, operation="check", ok=True, message=detail))
-        except ShipmarkError as exc:
-            code = 1 if isinstance(exc, ApiError) else int(exc.exit_status)
-            worst = max(worst, code)
-            results.append(Result(target=cfg.name, type=cfg.type, operation="check", ok=False, error=exc.message))
-    report = deliver.Report(results=results)
-    report.exit_status = worst
+    report = deliver.probe_all([cfg for cfg, _ in selected], options, rt.console)
     ctx.exit(_finish(rt, report))
 
 

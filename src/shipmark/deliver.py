@@ -492,3 +492,31 @@ def _what(request: Request) -> str:
     if event.host:
         bits.append(f"on {event.host}")
     return " ".join(bits) + f" (event {event.event_key})"
+
+
+def probe_all(configs: Sequence[TargetConfig], options: Options, console: Console) -> Report:
+    """`check --online`: one authenticated read per target, concurrently, inside one budget."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shipmark.http import DEFAULT_BUDGET, Budget
+
+    budget = Budget(options.timeout or DEFAULT_BUDGET)
+
+    def probe(config: TargetConfig) -> Tuple[Result, ExitStatus]:
+        target = build_target(config, options, console, budget)
+        try:
+            detail = target.probe()
+            return Result(target=config.name, type=config.type, operation="check", message=detail), ExitStatus.OK
+        except ShipmarkError as exc:
+            code = ExitStatus.DELIVERY_FAILED if isinstance(exc, ApiError) else exc.exit_status
+            return Result(target=config.name, type=config.type, operation="check", ok=False,
+                          error=exc.message), code
+
+    report = Report()
+    if not configs:
+        return report
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(configs))) as pool:
+        outcomes = list(pool.map(probe, configs))
+    report.results = [result for result, _ in outcomes]
+    report.exit_status = max((code for _, code in outcomes), default=ExitStatus.OK)
+    return report
