@@ -10,7 +10,6 @@ request, same state) and reported by the server's error for RC creation.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
@@ -64,19 +63,6 @@ class AviatorConfig(TargetConfig):
         return value
 
 
-def parse_error(status: int, text: str, content_type: str) -> str:
-    """Aviator errors are {"error": "<text>"}; anything else falls back to the generic reader."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("error"), str) and data["error"].strip():
-        return data["error"].strip()
-    from shipmark.http import default_error_message  # lazy: keeps requests out of import time
-
-    return default_error_message(status, text, content_type)
-
-
 def is_true(value: str, key: str) -> bool:
     word = value.strip().lower()
     if word in ("true", "1", "yes"):
@@ -107,7 +93,6 @@ class Aviator(Target):
         return {
             "base_url": config.url or AviatorConfig.default_url,
             "headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            "error_parser": parse_error,
             "retry_methods": ["PATCH"],  # PATCH sets a state: sending it twice changes nothing
         }
 
@@ -331,7 +316,9 @@ class Aviator(Target):
                                  params={"per_page": 1}, ok=(404,))
         if resp.status_code != 404:
             return f"authenticated; project {self.config.project!r} found"
-        message = parse_error(404, resp.text, resp.headers.get("Content-Type", ""))
+        from shipmark.http import default_error_message  # lazy: shipmark.http imports requests
+
+        message = default_error_message(404, resp.text, resp.headers.get("Content-Type", ""))
         if "environment" in message.lower():
             return f"authenticated; project {self.config.project!r} found"
         raise ApiError(f"HTTP 404 (not found): {message} (project {self.config.project!r}; names are "

@@ -54,19 +54,6 @@ def api_base(url: str) -> str:
     return base + API_PATH
 
 
-def parse_error(status: int, text: str, content_type: str) -> str:
-    """DeployBot errors are {"message": "..."}; anything else is shown as the core shows it."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"].strip():
-        return data["message"].strip()
-    from shipmark.http import default_error_message  # lazy: shipmark.http imports requests
-
-    return default_error_message(status, text, content_type)
-
-
 def parse_bool(value: str) -> Optional[bool]:
     return {"true": True, "false": False}.get(value.strip().lower())
 
@@ -139,7 +126,6 @@ class DeployBot(Target):
         return {
             "base_url": api_base(config.url or ""),
             "headers": {"X-Api-Token": config.token_value() or "", "Accept": "application/json"},
-            "error_parser": parse_error,
         }
 
     # -- validation before anything is sent -----------------------------------
