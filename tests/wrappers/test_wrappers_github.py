@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from wrapper_support import HERE, clean_env, make_repo, run, snippet, tool
+from wrapper_support import CONFIG, DEPLOY_SH, HERE, clean_env, make_repo, run, snippet, tool
 
 pytestmark = pytest.mark.wrappers
 
@@ -23,19 +23,6 @@ WORKFLOWS = HERE / "github" / "workflows"
 TOKEN = "rb-secret-token-5d9e"
 PLAIN_TOKEN = "plain-token-not-a-secret-71c2"
 
-# shipmark.yml for the snippets that read targets from the repository.
-CONFIG = """\
-targets:
-  rb:
-    type: releasebits
-    url: ${RB_URL}
-    component: web
-    token: ${RELEASEBITS_TOKEN}
-  log:
-    type: file
-    path: ${EVENTS_FILE}
-"""
-DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
 
 
 class ActRun:

@@ -14,24 +14,12 @@ from typing import Dict
 import pytest
 import yaml
 
-from wrapper_support import (REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
+from wrapper_support import (CONFIG, DEPLOY_SH, REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
                              write_recorder)
 
 pytestmark = pytest.mark.wrappers
 
 TOKEN = "gl-secret-token-3b7a"
-CONFIG = """\
-targets:
-  rb:
-    type: releasebits
-    url: ${RB_URL}
-    component: web
-    token: ${RELEASEBITS_TOKEN}
-  log:
-    type: file
-    path: ${EVENTS_FILE}
-"""
-DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
 
 
 def localize(pipeline: str, **inputs) -> dict:

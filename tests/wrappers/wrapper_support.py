@@ -26,6 +26,22 @@ NODE_BIN = HERE / "node_modules" / ".bin"
 # What a scratch copy of the project needs to build and run the wrappers.
 PROJECT_FILES = ("action.yml", "actions", "gitlab-ci", "jenkins", "src", "pyproject.toml", "README.md")
 
+# shipmark.yml for the snippets that read targets from the repository, and a deploy script
+# that fails when DEPLOY_FAIL=1.
+CONFIG = """\
+targets:
+  rb:
+    type: releasebits
+    url: ${RB_URL}
+    component: web
+    token: ${RELEASEBITS_TOKEN}
+  log:
+    type: file
+    path: ${EVENTS_FILE}
+"""
+DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
+
+
 def tool(name: str) -> str:
     """Absolute path of an executor or linter; fails the test when it is not installed."""
     search = os.pathsep.join([str(Path(sys.executable).parent), str(NODE_BIN), os.environ.get("PATH", "")])
