@@ -316,10 +316,15 @@ class BuildMaster(Target):
     def build_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version,
                  "furthestStage": request.event.environment, **request.params}
-        builds = self._get(BUILDS, query)
+        return self._list(request, BUILDS, query, self._build_item)
+
+    def _list(self, request: Request, path: str, query: Dict[str, Any],
+              item: Callable[[Dict[str, Any]], Dict[str, Any]]) -> Result:
+        """One GET (BuildMaster does not page), newest first, cut to --limit."""
+        records = self._get(path, query)
         if request.dry_run:
             return self.result(request, items=[], message="dry run: not sent")
-        return self.result(request, items=self._newest(builds, request.limit, self._build_item))
+        return self.result(request, items=self._newest(records, request.limit, item))
 
     def _build_item(self, build: Dict[str, Any]) -> Dict[str, Any]:
         return {
@@ -420,10 +425,7 @@ class BuildMaster(Target):
     def deployment_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version,
                  "buildNumber": request.build, "pipelineStageName": request.event.environment, **request.params}
-        deployments = self._get(DEPLOYMENTS, query)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
-        return self.result(request, items=self._newest(deployments, request.limit, self._deployment_item))
+        return self._list(request, DEPLOYMENTS, query, self._deployment_item)
 
     def _deployment_item(self, deployment: Dict[str, Any]) -> Dict[str, Any]:
         status, word = deployment_state(deployment)
@@ -464,10 +466,7 @@ class BuildMaster(Target):
     # -- releases ----------------------------------------------------------
     def release_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version, **request.params}
-        releases = self._get(RELEASES, query)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
-        return self.result(request, items=self._newest(releases, request.limit, self._release_item))
+        return self._list(request, RELEASES, query, self._release_item)
 
     def _release_item(self, release: Dict[str, Any]) -> Dict[str, Any]:
         return {
