@@ -346,7 +346,8 @@ def _embedded_default(rt: Runtime, events: List[Any]) -> int:
     return 0
 
 
-def _list(operation: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = None) -> None:
+def _query(operation: str, o: Dict[str, Any], *, list_mode: bool = False, **fields: Any) -> None:
+    """Lists and operations on an existing record (--id): no CI event, nothing spooled."""
     from shipmark import deliver
     from shipmark.errors import UsageError
     from shipmark.events import params_for, parse_pairs
@@ -357,17 +358,18 @@ def _list(operation: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = N
     rt = Runtime(o.get("config_path"), o.get("json_mode", False), o.get("quiet", False), o.get("verbose", False))
     selected = _select(rt, operation, o.get("targets") or ())
     if not selected:
-        raise UsageError("no targets configured: nothing to list (configure targets in shipmark.yml)")
+        raise UsageError("no targets configured (configure targets in shipmark.yml or SHIPMARK_TARGET_* variables)")
+    # Lists filter on --version / -e; they travel in the event like every other request's.
     event = Event(kind="query", operation=operation, version=o.get("version"),
                   environment=o.get("environment"), context=Context())
     params = parse_pairs(o.get("params") or (), "--param")
     jobs = [deliver.Job(config=cfg, explicit=explicit,
-                        request=Request(operation=operation, event=event, limit=o.get("limit", 100),
+                        request=Request(operation=operation, event=event.for_target(cfg.name),
                                         params=params_for(cfg.name, params, rt.settings.targets),
-                                        environment_explicit=bool(o.get("environment")), **(extra or {})))
+                                        environment_explicit=bool(o.get("environment")), **fields))
             for cfg, explicit in selected]
     report = deliver.run(jobs, _options(rt, o, spool_ok=False), rt.console)
-    ctx.exit(_finish(rt, report, list_mode=True))
+    ctx.exit(_finish(rt, report, list_mode=list_mode))
 
 
 # -- commands --------------------------------------------------------------------
@@ -458,7 +460,7 @@ def deployment_update(status: str, record_id: Optional[str], **o: Any) -> None:
 @_delivery_options
 def deployment_get(record_id: str, **o: Any) -> None:
     """Show one remote deployment."""
-    _deliver_query("deployment_get", o, {"id": record_id})
+    _query("deployment_get", o, id=record_id)
 
 
 @deployment_group.command("retry", epilog=EPILOG)
@@ -468,35 +470,14 @@ def deployment_get(record_id: str, **o: Any) -> None:
 @_delivery_options
 def deployment_retry(record_id: str, **o: Any) -> None:
     """Retry a failed remote deployment."""
-    _deliver_query("deployment_retry", o, {"id": record_id})
-
-
-def _deliver_query(operation: str, o: Dict[str, Any], extra: Dict[str, Any]) -> None:
-    """Operations on an existing record (by --id): no CI event is built."""
-    from shipmark import deliver
-    from shipmark.models import Context, Event
-    from shipmark.targets.base import Request
-
-    ctx = click.get_current_context()
-    rt = Runtime(o.get("config_path"), o.get("json_mode", False), o.get("quiet", False), o.get("verbose", False))
-    selected = _select(rt, operation, o.get("targets") or ())
-    if not selected:
-        from shipmark.errors import UsageError
-
-        raise UsageError("no targets configured")
-    event = Event(kind="deployment", operation=operation, context=Context())
-    jobs = [deliver.Job(config=cfg, explicit=explicit,
-                        request=Request(operation=operation, event=event.for_target(cfg.name), **extra))
-            for cfg, explicit in selected]
-    report = deliver.run(jobs, _options(rt, o, spool_ok=False), rt.console)
-    ctx.exit(_finish(rt, report))
+    _query("deployment_retry", o, id=record_id)
 
 
 @deployment_group.command("list", epilog=EPILOG)
 @_list_options
 def deployment_list(**o: Any) -> None:
     """List deployments (table; --json for JSON)."""
-    _list("deployment_list", o)
+    _query("deployment_list", o, list_mode=True, limit=o.get("limit", 100))
 
 
 @cli.group("release", cls=ShipmarkGroup)
@@ -517,7 +498,7 @@ def release_create(template: Optional[str], pipeline: Optional[str], **o: Any) -
 @_list_options
 def release_list(**o: Any) -> None:
     """List releases."""
-    _list("release_list", o)
+    _query("release_list", o, list_mode=True, limit=o.get("limit", 100))
 
 
 @release_group.command("cancel", epilog=EPILOG)
@@ -561,7 +542,7 @@ def build_create(build: Optional[str], **o: Any) -> None:
 @_list_options
 def build_list(**o: Any) -> None:
     """List builds (of release --version)."""
-    _list("build_list", o)
+    _query("build_list", o, list_mode=True, limit=o.get("limit", 100))
 
 
 @build_group.command("deploy", epilog=EPILOG)
@@ -639,7 +620,6 @@ def _list_discover(rt: Runtime, name: str, o: Dict[str, Any]) -> None:
         if rows:
             columns = [c for c in ("kind", "id", "name", "detail") if any(c in row for row in rows)]
             rt.console.stdout(render_table(rows, columns))
-        rt.json_mode = False
         for r in report.results:
             if not r.ok:
                 rt.console.error(r.error or "failed")
