@@ -61,7 +61,7 @@ def make_event(operation: str = "deploy", target: str = "t", **fields: Any) -> E
 
 def make_request(operation: str = "deploy", target: str = "t", event: Optional[Event] = None,
                  **options: Any) -> Request:
-    event_fields = {k: options.pop(k) for k in list(options) if k in Event.model_fields}
+    event_fields = {k: options.pop(k) for k in list(options) if k in Event.__dataclass_fields__}
     event = event or make_event(operation, target, **event_fields)
     return Request(operation=operation, event=event, **options)
 

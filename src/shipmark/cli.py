@@ -387,7 +387,7 @@ def context_cmd(json_mode: bool) -> None:
     console = Console(json_mode=json_mode)
     click.get_current_context().find_root().meta["shipmark.console"] = console
     ctx = detect_context(os.environ, warn=console.warn)
-    data = ctx.model_dump()
+    data = ctx.as_dict()
     if json_mode:
         console.stdout(json.dumps(data))
         return

@@ -8,6 +8,7 @@ failure (or a transient one on a required target / with --fail-on-error),
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -243,7 +244,7 @@ def _run_one(target: Target, job: Job, options: Options, console: Console) -> Ou
 
 
 def _run_checked(target: Target, job: Job, options: Options) -> Outcome:
-    request = job.request.model_copy(update={"dry_run": options.dry_run})
+    request = dataclasses.replace(job.request, dry_run=options.dry_run)
     required = bool(job.config.required)
     try:
         target.check(request)
@@ -283,7 +284,7 @@ class _Journal:
         for job, target in pairs:
             if job.request.operation not in WRITE_OPERATIONS or not target.supports(job.request.operation):
                 continue
-            entry = spool.make_entry(job.config.name, job.config.type, job.request.model_dump(mode="json"),
+            entry = spool.make_entry(job.config.name, job.config.type, job.request.to_json_dict(),
                                      job.request.event.event_key)
             entries.append(entry)
             self._ids[id(job)] = spool.entry_id(entry)
@@ -430,7 +431,7 @@ def flush(settings, options: Options, console: Console,
             untouched.append(eid)
             continue
         try:
-            request = Request.model_validate(entry["request"]).model_copy(update={"dry_run": False})
+            request = dataclasses.replace(Request.from_json_dict(entry["request"]), dry_run=False)
             if request.operation not in WRITE_OPERATIONS:
                 raise ValueError(request.operation)
         except Exception:

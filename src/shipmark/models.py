@@ -1,14 +1,18 @@
-"""The data shipmark moves around: CI context, events and per-target results."""
+"""The data shipmark moves around: CI context, events and per-target results.
+
+Plain dataclasses, not pydantic models: shipmark builds these itself from values it
+has already checked, and `shipmark context` must start without importing pydantic
+(pydantic validates what users write: the config, and spool files read back).
+"""
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
-import json
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
-
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Status(str, enum.Enum):
@@ -27,10 +31,9 @@ class Status(str, enum.Enum):
 FAILED_STATES = frozenset({Status.FAILURE, Status.CANCELLED})
 
 
-class Context(BaseModel):
+@dataclass
+class Context:
     """The normalized CI context of CI-ENV.md section 1.1: these keys, in this order."""
-
-    model_config = ConfigDict(extra="forbid")
 
     ci_name: Optional[str] = None
     is_ci: bool = False
@@ -62,11 +65,17 @@ class Context(BaseModel):
         """What events attribute the work to: the PR head when known, else the commit."""
         return self.pr_head_sha or self.commit
 
+    def as_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
 
-class Event(BaseModel):
+    @classmethod
+    def keys(cls) -> List[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+
+@dataclass
+class Event:
     """What one command records for one host: the context plus the command's inputs."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: str  # deployment | release | build
     operation: str
@@ -77,11 +86,11 @@ class Event(BaseModel):
     started_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None
     name: Optional[str] = None
-    meta: Dict[str, str] = Field(default_factory=dict)
+    meta: Dict[str, str] = field(default_factory=dict)
     commit: Optional[str] = None
     branch: Optional[str] = None
     tag: Optional[str] = None
-    context: Context = Field(default_factory=Context)
+    context: Context = field(default_factory=Context)
     event_key: Optional[str] = None
 
     def key_for(self, target: str) -> str:
@@ -99,10 +108,25 @@ class Event(BaseModel):
         return digest[:16]
 
     def for_target(self, target: str) -> "Event":
-        return self.model_copy(update={"event_key": self.key_for(target)})
+        return dataclasses.replace(self, event_key=self.key_for(target))
 
     def to_json_dict(self) -> Dict[str, Any]:
-        return json.loads(self.model_dump_json())
+        """JSON-ready: times as ISO 8601 (UTC as Z), the status as its word."""
+        return json_ready(dataclasses.asdict(self))
+
+
+def json_ready(value: Any) -> Any:
+    """A dataclasses.asdict() result with datetimes and enums turned into JSON values."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        text = value.isoformat()  # microseconds only when there are some
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return value
 
 
 def utc_iso(value: Optional[datetime], *, ms: bool = True) -> Optional[str]:
@@ -164,10 +188,9 @@ RESULT_KEYS = (
 )
 
 
-class Result(BaseModel):
+@dataclass
+class Result:
     """What happened for one target and one operation (and one host)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     target: str
     type: str
@@ -186,14 +209,13 @@ class Result(BaseModel):
     transient: bool = False  # failed, but only transiently (policy decides the exit)
     spooled: bool = False
     items: Optional[List[Dict[str, Any]]] = None  # list operations
-    raw: Optional[Any] = Field(default=None, exclude=True)  # service object; shown as `record` by get
+    raw: Optional[Any] = field(default=None, repr=False)  # service object; shown as `record` by get
 
     def to_json_dict(self) -> Dict[str, Any]:
-        data = self.model_dump()
-        out = {key: data[key] for key in RESULT_KEYS}
+        out = {key: getattr(self, key) for key in RESULT_KEYS}
         for key in ("host", "message", "remote_status", "items"):
-            if data.get(key) is not None:
-                out[key] = data[key]
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         if self.transient:
             out["transient"] = True
         if self.spooled:

@@ -319,7 +319,7 @@ def test_flush_does_not_resend_an_interrupted_event_it_cannot_check(tmp_path: Pa
                                                                      capsys) -> None:
     path = tmp_path / "s.jsonl"
     j = job("mem-nolookup")
-    dead = dict(spool.make_entry("t", "mem-nolookup", j.request.model_dump(mode="json"), j.request.event.event_key),
+    dead = dict(spool.make_entry("t", "mem-nolookup", j.request.to_json_dict(), j.request.event.event_key),
                 owner={"pid": 999999999, "host": socket.gethostname(), "since": time.time()})
     with spool._locked(path):
         spool._write(path, [dead])
@@ -333,7 +333,7 @@ def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path:
                                                                        type_name: str) -> None:
     path = tmp_path / "s.jsonl"
     j = job(type_name)
-    spool.add(path, "t", j.request.model_dump(mode="json"), j.request.event.event_key, "timed out",
+    spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
               target_type=type_name, may_have_landed=True)
     sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
@@ -343,7 +343,7 @@ def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path:
 def test_an_uncertain_entry_is_resent_when_nothing_was_recorded(tmp_path: Path, mem: MemService) -> None:
     path = tmp_path / "s.jsonl"
     j = job("mem-lookup")
-    spool.add(path, "t", j.request.model_dump(mode="json"), j.request.event.event_key, "timed out",
+    spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
               target_type="mem-lookup", may_have_landed=True)
     sent, kept, _ = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and mem.sends == 1 and mem.lookups == 1
@@ -353,7 +353,7 @@ def test_flush_resends_an_interrupted_event_after_checking(tmp_path: Path, mem: 
     path = tmp_path / "s.jsonl"
     j = job("mem-lookup")
     mem.records[j.request.event.event_key] = 1  # the killed attempt did land
-    dead = dict(spool.make_entry("t", "mem-lookup", j.request.model_dump(mode="json"), j.request.event.event_key),
+    dead = dict(spool.make_entry("t", "mem-lookup", j.request.to_json_dict(), j.request.event.event_key),
                 owner={"pid": 999999999, "host": socket.gethostname(), "since": time.time()})
     with spool._locked(path):
         spool._write(path, [dead])

@@ -59,7 +59,7 @@ def detect_context(
                     return sha
         return None
 
-    ctx: Dict[str, object] = {key: None for key in Context.model_fields}
+    ctx: Dict[str, object] = {key: None for key in Context.keys()}
     ctx["ci_name"] = provider.NAME if provider is not None else None
     ctx["is_ci"] = is_ci
     ctx["is_pr"] = is_pr = facts.is_pr

@@ -9,16 +9,18 @@ Importing this module must stay cheap: no requests/urllib3 here.
 """
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import random
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Type
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shipmark.errors import ApiError, UnsupportedError
-from shipmark.models import Event, Result, Status
+from shipmark.models import Event, Result, Status, json_ready
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.http import HttpClient
@@ -110,10 +112,9 @@ class TargetConfig(BaseModel):
         return data
 
 
-class Request(BaseModel):
+@dataclass
+class Request:
     """One operation for one target (and one host): the event plus command options."""
-
-    model_config = ConfigDict(extra="forbid")
 
     operation: str
     event: Event
@@ -125,18 +126,26 @@ class Request(BaseModel):
     reason: Optional[str] = None  # release cancel --reason
     id: Optional[str] = None  # --id: the remote record to get / retry / update
     limit: int = 100  # list: 0 = all
-    params: Dict[str, str] = Field(default_factory=dict)  # --param KEY=VALUE (service specific)
+    params: Dict[str, str] = field(default_factory=dict)  # --param KEY=VALUE (service specific)
     # True when the environment came from -e, SHIPMARK_ENVIRONMENT or the CI job, not from
     # the config's defaults: a target's own environment_id then yields to it.
     environment_explicit: bool = False
     dry_run: bool = False
 
-    @field_validator("limit")
-    @classmethod
-    def _limit(cls, value: int) -> int:
-        if value < 0:
+    def __post_init__(self) -> None:
+        if self.limit < 0:
             raise ValueError("limit must be >= 0")
-        return value
+
+    def to_json_dict(self) -> Dict[str, Any]:
+        """What the spool stores; read back with from_json_dict."""
+        return json_ready(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json_dict(cls, data: Any) -> "Request":
+        """A spooled request, validated (the file may be old, edited or cut off)."""
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(cls).validate_python(data)
 
 
 def segment(value: Any) -> str:

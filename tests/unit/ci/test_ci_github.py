@@ -59,7 +59,7 @@ def test_push_to_branch(detect):
         GITHUB_SHA=MERGE_SHA,
     )
     ctx, notes = detect(env)
-    assert ctx.model_dump() == {
+    assert ctx.as_dict() == {
         "ci_name": "github_actions",
         "is_ci": True,
         "commit": MERGE_SHA,
@@ -278,7 +278,7 @@ def test_job_url_only_with_exported_check_run_id_and_server_url_cleaned(detect):
     assert ctx.job_url == "https://github.example.com/acme/shop/actions/runs/9876543210/job/24681357"
     assert ctx.repository_url == "https://github.example.com/acme/shop.git"
     assert ctx.actor == "re-runner"  # who started this attempt, not GITHUB_ACTOR
-    assert "ghs_secret" not in ctx.model_dump_json()
+    assert "ghs_secret" not in json.dumps(ctx.as_dict())
 
 
 def test_pr_ref_name_is_never_a_branch(detect):

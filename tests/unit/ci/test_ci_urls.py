@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from shipmark.ci.urls import clean_repository_url, join_url, slug_from_url, strip_credentials
+from shipmark.ci.urls import (
+    clean_repository_url,
+    join_url,
+    slug_from_url,
+    strip_credentials,
+)
 
 
 @pytest.mark.parametrize(
