@@ -218,7 +218,21 @@ def _options(rt: Runtime, o: Dict[str, Any], spool_ok: bool = True):
         dry_run=bool(o.get("dry_run")), timeout=timeout, wait=bool(o.get("wait")),
         wait_timeout=float(o.get("wait_timeout") or 600), fail_on_error=bool(fail),
         spool_path=spool_path(rt.settings.spool, rt.env) if spool_ok else None,
+        concurrency=_concurrency(rt),
     )
+
+
+def _concurrency(rt: Runtime) -> int:
+    """SHIPMARK_CONCURRENCY, else defaults.concurrency, else the built-in default."""
+    from shipmark.deliver import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+    from shipmark.errors import ConfigError
+
+    raw = rt.env.get("SHIPMARK_CONCURRENCY", "").strip()
+    if not raw:
+        return rt.settings.defaults.concurrency or DEFAULT_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        raise ConfigError(f"SHIPMARK_CONCURRENCY={raw!r}: expected a whole number from 1 to {MAX_CONCURRENCY}")
+    return int(raw)
 
 
 def _env_float(rt: Runtime, name: str) -> Optional[float]:
@@ -279,7 +293,8 @@ def _auto_flush(rt: Runtime, options: Any) -> None:
     path = options.spool_path
     if options.dry_run or not path or not spool.has_entries(path):
         return
-    small = Options(timeout=min(10.0, (options.timeout or 30.0) / 3), spool_path=path)
+    small = Options(timeout=min(10.0, (options.timeout or 30.0) / 3), spool_path=path,
+                    concurrency=options.concurrency)
     try:
         sent, kept, _ = deliver.flush(rt.settings, small, rt.console)
     except Exception as exc:  # flushing old events must never break today's command

@@ -31,6 +31,8 @@ class Defaults(BaseModel):
     version: Optional[str] = None
     timeout: Optional[float] = Field(default=None, gt=0)
     fail_on_error: bool = False
+    # Deliveries in flight at once (SHIPMARK_CONCURRENCY overrides; default 16).
+    concurrency: Optional[int] = Field(default=None, ge=1, le=64)
 
 
 class FileModel(BaseModel):

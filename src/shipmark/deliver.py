@@ -21,7 +21,10 @@ from shipmark.output import Console
 from shipmark.targets import target_class
 from shipmark.targets.base import WRITE_OPERATIONS, Request, Target, TargetConfig
 
-MAX_WORKERS = 16
+# Deliveries in flight at once: enough to hide network latency across a fan-out of
+# targets x hosts, few enough not to trip a service's rate limit from one CI job.
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
 # How long past the time budget a job may run before it is reported as timed out.
 DEADLINE_GRACE = 2.0
 WAIT_OPERATIONS = frozenset({"deploy", "build_deploy", "deployment_retry", "deployment_get"})
@@ -39,6 +42,7 @@ class Options:
     wait_timeout: float = 600.0
     fail_on_error: bool = False
     spool_path: Optional[object] = None  # pathlib.Path, None = no spooling
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 @dataclass
@@ -199,7 +203,7 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
             finish(index, outcome)
 
     threads = [threading.Thread(target=worker, name=f"shipmark-{i}", daemon=True)
-               for i in range(min(MAX_WORKERS, len(jobs)))]
+               for i in range(max(1, min(options.concurrency, len(jobs))))]
     for thread in threads:
         thread.start()
     deadline = max([t.http.budget.deadline for t in targets.values()] + [budget.deadline]) + DEADLINE_GRACE
@@ -442,7 +446,8 @@ def flush(settings, options: Options, console: Console,
         # lookup (or with a write that is safe to repeat): see Job.uncertain.
         jobs.append(Job(config=config, request=request, explicit=True, uncertain=bool(entry.get("may_have_landed"))))
         ids.append(eid)
-    no_respool = Options(dry_run=dry, timeout=options.timeout, fail_on_error=options.fail_on_error)
+    no_respool = Options(dry_run=dry, timeout=options.timeout, fail_on_error=options.fail_on_error,
+                         concurrency=options.concurrency)
     report = run(jobs, no_respool, console) if jobs else Report()
     kept = 0
     for eid, job, outcome in zip(ids, jobs, report.outcomes):
@@ -516,7 +521,7 @@ def probe_all(configs: Sequence[TargetConfig], options: Options, console: Consol
     report = Report()
     if not configs:
         return report
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(configs))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(options.concurrency, len(configs)))) as pool:
         outcomes = list(pool.map(probe, configs))
     report.results = [result for result, _ in outcomes]
     report.exit_status = max((code for _, code in outcomes), default=ExitStatus.OK)

@@ -28,6 +28,7 @@ class FakeReleaseBits(ThreadingHTTPServer):
         self.max_in_flight = 0
         self.posts: List[Dict] = []
         self.auth: List[str] = []
+        self.gets = 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -45,6 +46,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:  # the event_key lookup: nothing recorded yet
+        with self.server.lock:
+            self.server.gets += 1
         self._send(200, [])
 
     def do_POST(self) -> None:
@@ -71,11 +74,16 @@ def server() -> Iterator[FakeReleaseBits]:
     srv.server_close()
 
 
-def test_five_targets_twenty_hosts_deliver_concurrently_once_each(server: FakeReleaseBits, tmp_path: Path) -> None:
+def write_config(server: FakeReleaseBits, tmp_path: Path, targets: List[str], defaults: str = "") -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    lines = ["targets:"] + [f"  {name}: {{type: releasebits, url: '{url}', component: {name}, token: '${{RB_TOKEN}}'}}"
-                            for name in TARGETS]
+    lines = [defaults, "targets:"] + [
+        f"  {name}: {{type: releasebits, url: '{url}', component: {name}, token: '${{RB_TOKEN}}'}}"
+        for name in targets]
     (tmp_path / "shipmark.yml").write_text("\n".join(lines) + "\n")
+
+
+def test_five_targets_twenty_hosts_deliver_concurrently_once_each(server: FakeReleaseBits, tmp_path: Path) -> None:
+    write_config(server, tmp_path, TARGETS)
     args = ["deploy", "--json", "-e", "production", "--version", "v1.0.0", "--commit", SHA, "--timeout", "60"]
     for host in HOSTS:
         args += ["--host", host]
@@ -92,9 +100,48 @@ def test_five_targets_twenty_hosts_deliver_concurrently_once_each(server: FakeRe
     assert sorted((p["path"], p["host"]) for p in server.posts) == sorted(
         (f"/components/{t}/deployments/", h) for t in TARGETS for h in HOSTS)
     assert set(server.auth) == {f"Bearer {CANARY}"}
-    # Concurrency, asserted on overlap rather than wall time.
-    assert server.max_in_flight >= 4, server.max_in_flight
+    # One lookup of earlier records per target, shared by its 20 hosts.
+    assert server.gets == len(TARGETS)
+    # Concurrency, asserted on overlap rather than wall time, and bounded by the default (16).
+    assert 4 <= server.max_in_flight <= 16, server.max_in_flight
     assert_no_canary(proc.stdout, proc.stderr)
+
+
+@pytest.mark.parametrize("env, defaults, bound", [
+    ({"SHIPMARK_CONCURRENCY": "1"}, "", 1),
+    ({"SHIPMARK_CONCURRENCY": "3"}, "defaults: {concurrency: 8}", 3),  # the environment wins
+    ({}, "defaults: {concurrency: 2}", 2),
+])
+def test_concurrency_is_bounded_by_the_setting(server: FakeReleaseBits, tmp_path: Path, env, defaults, bound) -> None:
+    write_config(server, tmp_path, ["rb1", "rb2"], defaults)
+    args = ["deploy", "--json", "-e", "production", "--version", "v1", "--commit", SHA]
+    for host in HOSTS[:4]:
+        args += ["--host", host]
+    proc = run_cli(args, env={"RB_TOKEN": CANARY, **env}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [(r["target"], r["host"]) for r in json.loads(proc.stdout)] == [
+        (t, h) for t in ("rb1", "rb2") for h in HOSTS[:4]]
+    assert len(server.posts) == 8
+    # 8 posts of 0.15 s each: the bound is reached and never passed.
+    assert server.max_in_flight == bound
+
+
+@pytest.mark.parametrize("value", ["0", "65", "two", "-1"])
+def test_a_bad_concurrency_setting_is_a_config_error(server: FakeReleaseBits, tmp_path: Path, value: str) -> None:
+    write_config(server, tmp_path, ["rb1"])
+    proc = run_cli(["deploy", "-e", "production", "--version", "v1", "--commit", SHA],
+                   env={"RB_TOKEN": CANARY, "SHIPMARK_CONCURRENCY": value}, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"SHIPMARK_CONCURRENCY='{value}': expected a whole number from 1 to 64" in proc.stderr
+    assert server.posts == [] and server.gets == 0
+
+
+def test_concurrency_in_the_config_is_validated(server: FakeReleaseBits, tmp_path: Path) -> None:
+    write_config(server, tmp_path, ["rb1"], "defaults: {concurrency: 0}")
+    proc = run_cli(["deploy", "-e", "production", "--version", "v1", "--commit", SHA],
+                   env={"RB_TOKEN": CANARY}, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "shipmark.yml: key 'defaults.concurrency': Input should be greater than or equal to 1" in proc.stderr
 
 
 def test_check_online_probes_every_target_and_reports_each(server: FakeReleaseBits, tmp_path: Path) -> None:

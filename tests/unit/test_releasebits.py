@@ -151,6 +151,7 @@ def test_numeric_id_becomes_a_string_and_a_missing_id_is_said():
         rsps.get(LIST_URL, json=[])
         rsps.post(CREATE_URL, json={"id": 42}, status=201)
         assert t.deploy(make_request("deploy")).id == "42"
+    t = target()  # a new run: the list of earlier records is fetched once per run
     with responses.RequestsMock() as rsps:
         rsps.get(LIST_URL, json=[])
         rsps.post(CREATE_URL, body="", status=201)
@@ -280,6 +281,7 @@ def test_lookup_reads_at_most_two_pages():
                  match=[matchers.query_string_matcher("")])
         rsps.get(LIST_URL, json=[mine], match=[matchers.query_string_matcher("page=2")])
         assert t.deploy(request).id == "on-page-2"
+    t = target()  # a new run
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.get(LIST_URL, json=[record(id="1")], headers={"Link": f'<{page2}>; rel="next"'},
                  match=[matchers.query_string_matcher("")])
@@ -288,6 +290,33 @@ def test_lookup_reads_at_most_two_pages():
         rsps.post(CREATE_URL, json={"id": "new"}, status=201)
         assert t.deploy(request).id == "new"
         assert [c.request.method for c in rsps.calls] == ["GET", "GET", "POST"]  # page 3 not read
+
+
+def test_hosts_of_one_run_share_one_lookup():
+    """20 hosts to one component need one list of earlier records, not 20."""
+    t = target()
+    requests_ = [make_request("deploy", host=h) for h in ("web-1", "web-2", "web-3")]
+    earlier = record(id="old", meta_data={"shipmark_event_key": requests_[1].event.event_key})
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.get(LIST_URL, json=[earlier])
+        rsps.post(CREATE_URL, json={"id": "new"}, status=201)
+        results = [t.deploy(r) for r in requests_]
+        assert [c.request.method for c in rsps.calls] == ["GET", "POST", "POST"]
+        assert [json.loads(c.request.body)["host"] for c in rsps.calls[1:]] == ["web-1", "web-3"]
+    assert [(r.id, r.message) for r in results] == [("new", None), ("old", "already recorded"), ("new", None)]
+
+
+def test_a_failed_shared_lookup_fails_each_host_without_asking_again():
+    t = target()
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.get(LIST_URL, json={"error": "bad token"}, status=401)
+        outcomes = []
+        for host in ("web-1", "web-2"):
+            with pytest.raises(ApiError) as err:
+                t.deploy(make_request("deploy", host=host))
+            outcomes.append(err.value.status_code)
+        assert len(rsps.calls) == 1
+    assert outcomes == [401, 401]
 
 # -- errors ---------------------------------------------------------------------------------
 

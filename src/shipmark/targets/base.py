@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Type
@@ -169,6 +170,25 @@ class Target:
     def __init__(self, config: TargetConfig, http: "HttpClient"):
         self.config = config
         self.http = http
+        self._once: Dict[str, Tuple[bool, Any]] = {}
+        self._once_lock = threading.Lock()
+
+    def once(self, key: str, fetch: Callable[[], Any]) -> Any:
+        """fetch() at most once per run of this target, its answer (or error) shared by every thread.
+
+        For reads that do not depend on the host: 20 hosts deploying to one target
+        need one list of what earlier runs recorded, not 20.
+        """
+        with self._once_lock:
+            if key not in self._once:
+                try:
+                    self._once[key] = (True, fetch())
+                except Exception as exc:  # shared too: the other threads must not each wait it out again
+                    self._once[key] = (False, exc)
+            ok, value = self._once[key]
+        if not ok:
+            raise value
+        return value
 
     # -- capability queries -------------------------------------------------
     @classmethod
@@ -236,12 +256,15 @@ class Target:
         request: Request,
         send: Callable[[], Result],
         lookup: Optional[Callable[[], Optional[Result]]] = None,
+        lookup_before: Optional[Callable[[], Optional[Result]]] = None,
     ) -> Result:
         """Send a create, making re-runs and retries safe where the service allows a lookup.
 
         ``lookup`` finds a record carrying request.event.event_key (None if absent).
         Before the first send it turns a re-run (or a resend from the spool) into
-        "already recorded". The HTTP layer has already retried what is always safe
+        "already recorded"; ``lookup_before``, when given, does that first check instead
+        (e.g. against a list fetched once for every host, see ``once``), while checks
+        after a send that may have landed always use a fresh ``lookup``. The HTTP layer has already retried what is always safe
         (connection refused, 429). When a send fails in a way that may have reached
         the server (5xx, read timeout, reset after sending), the lookup decides whether
         to send again, after a backoff that honours Retry-After, inside the time
@@ -257,7 +280,7 @@ class Target:
 
         try:
             if lookup is not None:
-                found = lookup()
+                found = (lookup_before or lookup)()
                 if found is not None:
                     found.message = found.message or "already recorded"
                     return found

@@ -125,7 +125,8 @@ class ReleaseBits(Target):
                 message=None if record_id is not None else "recorded; the response carried no id",
             )
 
-        return self.create_once(request, send, lambda: self._find_recorded(request))
+        return self.create_once(request, send, lambda: self._find_recorded(request),
+                                lookup_before=lambda: self._find_recorded(request, before_run=True))
 
     def _deployment_body(self, request: Request) -> Dict[str, Any]:
         event = request.event
@@ -153,7 +154,12 @@ class ReleaseBits(Target):
         # Unknown fields are left out rather than sent as null (the server fills finished_at).
         return {k: v for k, v in body.items() if v is not None}
 
-    def _find_recorded(self, request: Request) -> Optional[Result]:
+    def _find_recorded(self, request: Request, *, before_run: bool = False) -> Optional[Result]:
+        """The record carrying this event's key, if any.
+
+        before_run: check the component's deployments as fetched once for this run (one
+        GET for all hosts, before this run sent anything); else fetch them now.
+        """
         key = request.event.event_key
         if not key:
             return None
@@ -162,7 +168,11 @@ class ReleaseBits(Target):
             meta = record.get("meta_data")
             return isinstance(meta, dict) and meta.get(EVENT_KEY_FIELD) == key
 
-        records, status_code = self._fetch(lambda got: any(carries_key(r) for r in got), max_pages=LOOKUP_PAGES)
+        if before_run:
+            records, status_code = self.once(
+                "recorded", lambda: self._fetch(lambda _got: False, max_pages=LOOKUP_PAGES))
+        else:
+            records, status_code = self._fetch(lambda got: any(carries_key(r) for r in got), max_pages=LOOKUP_PAGES)
         for record in records:
             if carries_key(record):
                 record_id = record.get("id")
