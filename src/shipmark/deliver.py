@@ -167,8 +167,8 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
     started = [False] * len(jobs)
     settling: set = set()
     done = threading.Condition()
-    queue = list(range(len(jobs)))
-    queue.reverse()
+    queue = _round_robin(jobs)
+    queue.reverse()  # popped from the end
 
     def finish(index: int, outcome: Outcome) -> None:
         with done:
@@ -176,7 +176,8 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
                 return  # the deadline already decided this one
             settling.add(index)
         try:
-            # Before the outcome is published: once it is, the main thread may exit.
+            # Queued for the spool before the outcome is published; the main thread
+            # drains the journal before it reports.
             journal.settle(jobs[index], outcome)
         finally:
             with done:
@@ -231,7 +232,25 @@ def _fan_out(jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, 
                                       verifiable=bool(getattr(target, "supports_lookup", False)))
     for index in late:
         journal.settle(jobs[index], outcomes[index])  # type: ignore[arg-type]
+    journal.drain()
     return [o for o in outcomes if o is not None]
+
+
+def _round_robin(jobs: Sequence[Job]) -> List[int]:
+    """Job indexes in the order to start them: one per target in turn.
+
+    The first jobs then reach every service at once (each target's shared lookup, see
+    Target.once, starts right away) instead of all workers queueing behind the first
+    target's. Results are still reported in the order given.
+    """
+    by_target: Dict[str, List[int]] = {}
+    for index, job in enumerate(jobs):
+        by_target.setdefault(job.config.name, []).append(index)
+    order: List[int] = []
+    lanes = list(by_target.values())
+    for depth in range(max((len(lane) for lane in lanes), default=0)):
+        order.extend(lane[depth] for lane in lanes if depth < len(lane))
+    return order
 
 
 def _plain_result(job: Job, **fields: object) -> Result:
@@ -280,6 +299,9 @@ class _Journal:
         self.path = options.spool_path if (options.spool_path and not options.dry_run) else None
         self.console = console
         self._ids: Dict[int, str] = {}
+        self._batch = threading.Condition()
+        self._queue: List[Tuple[spool.Settlement, Outcome]] = []
+        self._writing = False
 
     def start(self, pairs: Sequence[Tuple[Job, Target]]) -> None:
         if self.path is None:
@@ -302,6 +324,13 @@ class _Journal:
             self._ids.clear()
 
     def settle(self, job: Job, outcome: Outcome) -> None:
+        """Hand one outcome to the spool.
+
+        Group commit: the thread that finds no write in progress rewrites the spool with
+        every outcome queued so far, again until none is left; the others go on with their
+        next job. 100 hosts cost a handful of rewrites (and fsyncs), not 100 in a row.
+        drain() waits for the last write before the command reports.
+        """
         eid = self._ids.pop(id(job), None)
         if eid is None or self.path is None:
             return
@@ -311,14 +340,38 @@ class _Journal:
             if result.error and "(not re-sent" not in result.error:
                 result.error += (f" (not kept for a resend: it may have been recorded and {job.config.type} "
                                  "offers no way to check for this operation)")
+        settlement = spool.Settlement(eid, delivered=not keep, error=outcome.result.error or "",
+                                      may_have_landed=outcome.may_have_landed)
+        with self._batch:
+            self._queue.append((settlement, outcome))
+            if self._writing:
+                return  # the thread writing now takes this one next
+            self._writing = True
+        while True:
+            with self._batch:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._writing = False
+                    self._batch.notify_all()
+                    return
+            self._write_batch(batch)
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait until every outcome handed to settle() is in the spool (it is a local write)."""
+        end = time.monotonic() + timeout
+        with self._batch:
+            while (self._writing or self._queue) and time.monotonic() < end:
+                self._batch.wait(0.05)
+
+    def _write_batch(self, batch: List[Tuple["spool.Settlement", Outcome]]) -> None:
         try:
-            kept = spool.settle(self.path, eid, delivered=not keep, error=outcome.result.error or "",
-                                may_have_landed=outcome.may_have_landed)
+            kept = spool.settle_all(self.path, [settlement for settlement, _ in batch])
         except OSError as exc:
             self.console.warn(f"could not update the spool {self.path}: {exc.strerror or exc}")
             return
-        if kept:
-            outcome.result.spooled = True
+        for settlement, outcome in batch:
+            if settlement.eid in kept:
+                outcome.result.spooled = True
 
 
 def _wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Outcome],

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json as jsonlib
+import os
 import random
 import re
 import threading
@@ -299,7 +300,12 @@ class HttpClient:
             session.headers.update(self._headers)
             if self._basic_auth:
                 session.auth = self._basic_auth
-            session.trust_env = True  # honour HTTPS_PROXY / NO_PROXY like every CI tool
+            # The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE,
+            # as every CI tool honours them) are read once here rather than by requests on
+            # every request; and a ~/.netrc entry for the host must never replace the token.
+            session.trust_env = False
+            session.proxies = requests.utils.get_environ_proxies(self.base_url) if self.base_url else {}
+            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
             # No urllib3 retries: request() retries itself, inside the budget.
             adapter = HTTPAdapter(max_retries=0, pool_maxsize=32)
             session.mount("http://", adapter)

@@ -29,9 +29,10 @@ import os
 import socket
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
 
 SPOOL_NAME = "shipmark-spool.jsonl"
 PENDING, FAILED = "pending", "failed"
@@ -225,20 +226,36 @@ def journal(path: Path, entries: Sequence[Dict[str, Any]]) -> None:
         _write(path, current)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """The outcome of one journaled write."""
+
+    eid: str
+    delivered: bool
+    error: str = ""
+    may_have_landed: bool = False
+
+
 def settle(path: Path, eid: str, *, delivered: bool, error: str = "", may_have_landed: bool = False) -> bool:
     """The outcome of a journaled write: delivered -> removed; else kept as failed. Returns True if kept."""
+    return eid in settle_all(path, [Settlement(eid, delivered, error, may_have_landed)])
+
+
+def settle_all(path: Path, settlements: Sequence[Settlement]) -> Set[str]:
+    """Several outcomes in one rewrite of the spool (a fan-out settles in batches). Returns the ids kept."""
+    wanted = {s.eid: s for s in settlements}
+    kept: Set[str] = set()
     with _locked(path):
-        entries = _read(path)
-        kept = False
         out = []
-        for entry in entries:
-            if entry_id(entry) == eid:
-                if delivered:
+        for entry in _read(path):
+            outcome = wanted.get(entry_id(entry))
+            if outcome is not None:
+                if outcome.delivered:
                     continue
-                entry.update(state=FAILED, owner=None, error=error, updated_at=_now(),
-                             may_have_landed=bool(entry.get("may_have_landed")) or may_have_landed,
+                entry.update(state=FAILED, owner=None, error=outcome.error, updated_at=_now(),
+                             may_have_landed=bool(entry.get("may_have_landed")) or outcome.may_have_landed,
                              attempts=int(entry.get("attempts") or 0) + 1)
-                kept = True
+                kept.add(outcome.eid)
             out.append(entry)
         _write(path, out)
     return kept

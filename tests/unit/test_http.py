@@ -489,3 +489,77 @@ def test_a_redirect_loop_is_one_permanent_error(httpserver) -> None:
     with pytest.raises(ApiError, match="redirects in a loop") as exc:
         client(httpserver.url_for("")).request("GET", "/loop")
     assert not exc.value.transient
+
+
+# -- the environment: proxies, CA bundle, netrc ---------------------------------------------
+
+class _RecordingProxy:
+    """A plain-HTTP forward proxy stand-in: records the absolute request line, answers itself."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        lines: List[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                lines.append(f"{self.command} {self.path} auth={self.headers.get('Authorization')}")
+                body = b'{"id": "via-proxy"}'
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.lines = lines
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_http_proxy_from_the_environment_is_used(monkeypatch) -> None:
+    proxy = _RecordingProxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        http = client("http://rb.example.invalid/api", headers={"Authorization": f"Bearer {CANARY}"})
+        resp = http.request("POST", "/deployments", json={"a": 1})
+    finally:
+        proxy.close()
+    assert resp.status_code == 201 and resp.json() == {"id": "via-proxy"}
+    assert proxy.lines == [f"POST http://rb.example.invalid/api/deployments auth=Bearer {CANARY}"]
+
+
+def test_no_proxy_bypasses_the_proxy(httpserver, monkeypatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    httpserver.expect_request("/ping", method="GET").respond_with_json({"ok": True})
+    assert client(httpserver.url_for("")).request("GET", "/ping").json() == {"ok": True}
+
+
+def test_ca_bundle_from_the_environment_is_used(monkeypatch) -> None:
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp-ca.pem")
+    assert client("https://rb.example.invalid").session.verify == "/etc/ssl/corp-ca.pem"
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    assert client("https://rb.example.invalid").session.verify is True
+
+
+def test_a_netrc_entry_never_replaces_the_token(httpserver, tmp_path, monkeypatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password from-netrc\nmachine localhost login x password y\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    httpserver.expect_request("/d", method="POST", headers={"Authorization": f"Bearer {CANARY}"}) \
+        .respond_with_json({"id": 1}, status=201)
+    http = client(httpserver.url_for(""), headers={"Authorization": f"Bearer {CANARY}"})
+    assert http.request("POST", "/d", json={}).status_code == 201

@@ -436,6 +436,28 @@ def test_many_jobs_in_parallel_each_journaled_and_settled(tmp_path: Path, mem: M
     assert json.dumps(entries)  # plain JSON
 
 
+def test_outcomes_reach_the_spool_in_batches(tmp_path: Path, mem: MemService, monkeypatch) -> None:
+    """A slow disk (fsync) must not make 40 parallel jobs write the spool 40 times in a row."""
+    path = tmp_path / "s.jsonl"
+    writes: List[int] = []
+    real = spool.settle_all
+
+    def slow_settle_all(p: Path, settlements: Any) -> Any:
+        writes.append(len(settlements))
+        time.sleep(0.02)
+        return real(p, settlements)
+
+    monkeypatch.setattr(spool, "settle_all", slow_settle_all)
+    jobs = [job("mem-lookup", name=f"t{n}") for n in range(40)]
+    mem.script = [refused() if n % 10 == 0 else None for n in range(40)]
+    report = run(jobs, path)
+    assert sum(writes) == 40 and len(writes) < 20, writes  # every outcome once, most in shared writes
+    failed = [r for r in report.results if not r.ok]
+    assert len(failed) == 4 and all(r.spooled for r in failed)
+    assert not any(r.spooled for r in report.results if r.ok)
+    assert sorted(e["target"] for e in spool.load(path)) == sorted(r.target for r in failed)
+
+
 class Polls(WithLookup):
     type = "mem-poll"
     polls = 0
