@@ -690,6 +690,9 @@ def flush_cmd(**o: Any) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    # On its first model pydantic reads the entry points of every installed distribution,
+    # looking for plugins; shipmark uses none, and a big CI virtualenv makes that slow.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     cli.main(args=argv, prog_name="shipmark")
 
 

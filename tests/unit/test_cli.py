@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 from click.testing import CliRunner
@@ -277,6 +278,28 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
              "print(','.join(m for m in ('requests', 'urllib3', 'yaml', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+HEAVY = ("requests", "urllib3", "yaml", "pydantic", "pydantic_core", "charset_normalizer")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--version"], []),
+    (["context", "--json"], []),  # dataclasses, no pydantic: it runs in every pipeline
+    (["deploy", "-e", "staging", "--dry-run"], ["pydantic", "pydantic_core"]),  # config validation, no HTTP
+])
+def test_light_commands_import_only_what_they_need(tmp_path: Path, argv: List[str], expected: List[str]) -> None:
+    """The regression guard for start-up time (benchmarks/run.py has the timings): modules, not seconds."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom shipmark.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED=' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHIPMARK_", "GITHUB_"))}
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=tmp_path,
+                         env=env, timeout=60)
+    loaded = out.stderr.strip().splitlines()[-1]
+    assert loaded == "LOADED=" + ",".join(expected), out.stderr
 
 
 def test_params_can_be_scoped_to_one_target(tmp_path: Path) -> None:
