@@ -36,8 +36,11 @@ What the numbers mean (each row of the table):
     `requests.post(...)` script against the same server. Target: ratio <= 1.3x. Note
     that shipmark sends 2 requests (it looks the event key up with a GET before the POST,
     so re-runs never record twice); the baseline sends 1.
- 4. Fan-out: 5 targets x 20 hosts = 100 events (200 requests), server latency --latency-ms,
-    default concurrency vs SHIPMARK_CONCURRENCY=1 (one by one).
+ 3b. The same with the server's latency at --latency-ms: on a network the event_key lookup
+    costs a round trip of its own. A note gives the start-up costs that separate shipmark
+    from the baseline: the interpreter, then requests, click and pydantic, cumulatively.
+ 4. Fan-out: 5 targets x 20 hosts = 100 events (100 POSTs and 5 GETs: one lookup per
+    target), server latency --latency-ms, default concurrency vs SHIPMARK_CONCURRENCY=1.
     4a wall time, target < 1 s; 4b speed-up (one-by-one median / default median),
     target >= 5x; 4c the (target, host) order of the --json results is identical in
     every run. "peak in flight" is the most requests the server held at once.
@@ -383,6 +386,66 @@ def scenario_single(bench: Bench) -> None:
                           requests=f"{seen[-1][0]} (baseline: 1 POST)", in_flight=str(max(p for _, p in seen))))
 
 
+def scenario_single_latency(bench: Bench) -> None:
+    """Scenario 3 again with the fan-out's server latency: what the event_key lookup costs on a network."""
+    latency_ms = bench.args.latency_ms
+    bench.server.latency = latency_ms / 1000
+    url = bench.server.url
+    what = f"scenario 3b (one deployment, {latency_ms:g} ms)"
+    code = ("import requests; requests.post(%r, json={'version': '1.0.0'}, "
+            "headers={'Authorization': 'Bearer %s'}).raise_for_status()" % (url + "/components/web1/deployments/",
+                                                                             TOKEN))
+
+    def ours() -> float:
+        with Workdir() as cwd:
+            env = shipmark_env(url, targets=1, spool=cwd / "spool.json")
+            elapsed, out = timed([bench.shipmark, "deploy", "-e", "production", "--version", "1.0.0",
+                                  "-t", "rb1", "--json"], env, cwd, what)
+        check_results(out, what, 1)
+        return elapsed
+
+    def base() -> float:
+        with Workdir() as cwd:
+            return timed([bench.python, "-c", code], base_env(), cwd, f"{what} baseline")[0]
+
+    a, b = interleaved(ours, base, max(3, bench.args.runs // 3))
+    ratio = median(a) / median(b)
+    bench.rows.append(Row(f"3b. deploy, 1 target, {latency_ms:g} ms latency, vs `requests.post` script",
+                          ms(median(a)), ms(median(b)), f"{ratio:.2f}x", "ratio <= 1.3x", ratio <= 1.3,
+                          requests="1 GET + 1 POST (baseline: 1 POST)"))
+
+
+# What a process pays before sending anything: the interpreter, then each library shipmark loads
+# for a deploy, cumulatively (pydantic with the first model class, as config validation builds one).
+IMPORT_STEPS = [
+    ("python -c pass", "pass"),
+    ("+ import requests", "import requests"),
+    ("+ import click", "import requests, click"),
+    ("+ pydantic (import and first model)",
+     "import requests, click\nfrom pydantic import BaseModel, SecretStr\n"
+     "class M(BaseModel):\n    token: SecretStr\nM(token='x')"),
+]
+
+
+def scenario_import_costs(bench: Bench) -> None:
+    """Where scenario 3's extra time goes: medians of cumulative imports, interleaved."""
+    env = base_env()
+    times: Dict[str, List[float]] = {label: [] for label, _ in IMPORT_STEPS}
+    with Workdir() as cwd:
+        for round_ in range(bench.args.runs + 1):
+            for label, code in IMPORT_STEPS:
+                elapsed = timed([bench.python, "-c", code], env, cwd, f"import cost ({label})")[0]
+                if round_:  # the first round warms caches
+                    times[label].append(elapsed)
+    previous = None
+    parts = []
+    for label, _ in IMPORT_STEPS:
+        value = median(times[label])
+        parts.append(f"{label} {ms(value)}" + (f" (+{ms(value - previous)})" if previous is not None else ""))
+        previous = value
+    bench.notes.append("3: start-up, cumulative medians: " + "; ".join(parts) + ".")
+
+
 def _fanout_cmd(bench: Bench) -> List[str]:
     cmd = [bench.shipmark, "deploy", "-e", "production", "--version", "1.0.0", "--json"]
     for name in TARGETS:
@@ -539,7 +602,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     server = ApiServer()
     threading.Thread(target=server.serve_forever, name="fake-releasebits", daemon=True).start()
     bench = Bench(args=args, server=server, shipmark=args.shipmark)
-    scenarios = [scenario_version, scenario_context, scenario_single, scenario_fanout, scenario_rss]
+    scenarios = [scenario_version, scenario_context, scenario_single, scenario_single_latency,
+                 scenario_import_costs, scenario_fanout, scenario_rss]
     if args.action:
         scenarios.append(scenario_action)
     try:
