@@ -436,6 +436,22 @@ def test_many_jobs_in_parallel_each_journaled_and_settled(tmp_path: Path, mem: M
     assert json.dumps(entries)  # plain JSON
 
 
+def test_jobs_start_round_robin_across_targets_and_report_in_given_order(tmp_path: Path, mem: MemService,
+                                                                          monkeypatch) -> None:
+    started: List[str] = []
+    original = WithLookup.deploy
+
+    def deploy(self: WithLookup, request: Request) -> Result:
+        started.append(f"{self.name}/{request.event.version}")
+        return original(self, request)
+
+    monkeypatch.setattr(WithLookup, "deploy", deploy)
+    jobs = [job("mem-lookup", name=name, version=v) for name in ("a", "b", "c") for v in ("1", "2", "3")][:-1]
+    report = run(jobs, tmp_path / "s.jsonl", concurrency=1)
+    assert started == ["a/1", "b/1", "c/1", "a/2", "b/2", "c/2", "a/3", "b/3"]
+    assert [(r.target, r.ok) for r in report.results] == [(j.config.name, True) for j in jobs]
+
+
 def test_outcomes_reach_the_spool_in_batches(tmp_path: Path, mem: MemService, monkeypatch) -> None:
     """A slow disk (fsync) must not make 40 parallel jobs write the spool 40 times in a row."""
     path = tmp_path / "s.jsonl"
