@@ -494,6 +494,13 @@ class HttpClient:
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                             requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
             return ApiError(f"cannot send to {where}: {_short_reason(_reason(exc))}", url=url), False
+        if isinstance(exc, requests.exceptions.ProxyError):
+            # The proxy, not the service, failed: say so (host and port only, never its credentials).
+            scheme = url.split(":", 1)[0].lower()
+            proxy = _host_of(self.session.proxies.get(scheme) or self.session.proxies.get("all") or "")
+            return ApiError(f"could not reach {where} through the proxy {proxy} ({scheme.upper()}_PROXY): "
+                            f"{_short_reason(_reason(exc))}", transient=True, may_have_landed=landed,
+                            url=url), sent
         if isinstance(exc, requests.exceptions.ConnectionError):
             return ApiError(f"could not reach {where}: {_short_reason(_reason(exc))}", transient=True,
                             may_have_landed=landed, url=url), sent

@@ -563,3 +563,18 @@ def test_a_netrc_entry_never_replaces_the_token(httpserver, tmp_path, monkeypatc
         .respond_with_json({"id": 1}, status=201)
     http = client(httpserver.url_for(""), headers={"Authorization": f"Bearer {CANARY}"})
     assert http.request("POST", "/d", json={}).status_code == 201
+
+
+def test_a_dead_proxy_is_named_without_its_credentials(monkeypatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://ci:{CANARY}@127.0.0.1:{dead}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(ApiError) as err:
+        client("http://rb.example.invalid", budget=2.0).request("GET", "/x")
+    message = err.value.message
+    assert message.startswith(f"could not reach http://rb.example.invalid through the proxy "
+                              f"http://127.0.0.1:{dead} (HTTP_PROXY): "), message
+    assert err.value.transient and CANARY not in message
