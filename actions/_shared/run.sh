@@ -56,9 +56,20 @@ PY
 )"
 cache_dir="${SHIPMARK_ACTION_CACHE:-${RUNNER_TOOL_CACHE:-${HOME}/.cache}/shipmark-action}"
 venv="${cache_dir}/${version}/${key}"
-bin_dir="${venv}/bin"
-if [ -d "${venv}/Scripts" ]; then bin_dir="${venv}/Scripts"; fi
-shipmark="${bin_dir}/shipmark"
+
+set_bin_dir() {
+  bin_dir="${venv}/bin"
+  if [ -d "${venv}/Scripts" ]; then bin_dir="${venv}/Scripts"; fi
+  shipmark="${bin_dir}/shipmark"
+}
+
+# Can the interpreter's own pip install into another environment (pip >= 22.3: --python)?
+host_pip_can_target() {
+  local major minor
+  read -r major minor < <("${python}" -m pip --version 2>/dev/null |
+    sed -n 's/^pip \([0-9]*\)\.\([0-9]*\).*/\1 \2/p') || return 1
+  [ "${major}" -gt 22 ] || { [ "${major}" -eq 22 ] && [ "${minor}" -ge 3 ]; }
+}
 
 installed() {
   local reported
@@ -66,6 +77,8 @@ installed() {
   reported="$("${shipmark}" --version 2>/dev/null)" || return 1
   [[ "${reported}" == *"${version}"* ]]
 }
+
+set_bin_dir
 
 if installed; then
   echo "shipmark ${version}: reusing ${venv}"
@@ -86,10 +99,20 @@ else
   if ! installed; then
     echo "shipmark ${version}: installing into ${venv}"
     rm -rf "${venv}"
-    "${python}" -m venv "${venv}" || fail "could not create a virtualenv with ${python}"
-    if [ -d "${venv}/Scripts" ]; then bin_dir="${venv}/Scripts"; shipmark="${bin_dir}/shipmark"; fi
-    "${bin_dir}/python" -m pip install --quiet --disable-pip-version-check --no-input "${source_dir}" ||
-      fail "pip could not install shipmark from ${source_dir}"
+    pip_options=(install --quiet --disable-pip-version-check --no-input "${source_dir}")
+    if host_pip_can_target; then
+      # Every hosted job starts with an empty tool cache, so this runs once per job: a
+      # virtualenv without its own pip (no ensurepip, about 2.5 s less), filled by the
+      # interpreter's pip through --python.
+      "${python}" -m venv --without-pip "${venv}" || fail "could not create a virtualenv with ${python}"
+      set_bin_dir
+      "${python}" -m pip --python "${bin_dir}/python" "${pip_options[@]}" ||
+        fail "pip could not install shipmark from ${source_dir}"
+    else
+      "${python}" -m venv "${venv}" || fail "could not create a virtualenv with ${python}"
+      set_bin_dir
+      "${bin_dir}/python" -m pip "${pip_options[@]}" || fail "pip could not install shipmark from ${source_dir}"
+    fi
     touch "${venv}/.shipmark-installed"
   fi
   rm -rf "${lock}"
