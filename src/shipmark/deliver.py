@@ -344,20 +344,32 @@ class _Journal:
                                       may_have_landed=outcome.may_have_landed)
         with self._batch:
             self._queue.append((settlement, outcome))
+        self._pump()
+
+    def _pump(self) -> None:
+        """Unless another thread is writing, write queued outcomes in batches until none is left."""
+        with self._batch:
             if self._writing:
-                return  # the thread writing now takes this one next
+                return  # the thread writing now takes what was queued next
             self._writing = True
-        while True:
+        try:
+            while True:
+                with self._batch:
+                    batch, self._queue = self._queue, []
+                    if not batch:  # checked and released under one lock: nothing can be stranded
+                        self._writing = False
+                        self._batch.notify_all()
+                        return
+                self._write_batch(batch)
+        except BaseException:
             with self._batch:
-                batch, self._queue = self._queue, []
-                if not batch:
-                    self._writing = False
-                    self._batch.notify_all()
-                    return
-            self._write_batch(batch)
+                self._writing = False
+                self._batch.notify_all()
+            raise
 
     def drain(self, timeout: float = 5.0) -> None:
         """Wait until every outcome handed to settle() is in the spool (it is a local write)."""
+        self._pump()  # whatever a writer that failed left queued
         end = time.monotonic() + timeout
         with self._batch:
             while (self._writing or self._queue) and time.monotonic() < end:
