@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -104,6 +103,8 @@ class Event:
             self.host or "",
             self.status.value,
         ]
+        import hashlib  # here: its OpenSSL set-up is a cost `shipmark context` need not pay
+
         digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
         return digest[:16]
 

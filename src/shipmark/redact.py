@@ -13,7 +13,6 @@ import json
 import re
 import threading
 from typing import Iterable, List, Optional
-from urllib.parse import quote, quote_plus
 
 MASK = "***"
 # Shorter values would mask ordinary words; nobody issues tokens this short.
@@ -39,6 +38,8 @@ _AUTH_HEADER = re.compile(r"(?i)((?:authorization|x-api-token|x-apikey|api-key|x
 
 def variants(secret: str) -> List[str]:
     """The forms a secret may take once it is put in a URL, JSON or header."""
+    from urllib.parse import quote, quote_plus  # here: `shipmark context` never registers a secret
+
     forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1],
              json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1]}
     return [f for f in forms if len(f) >= _MIN_SECRET_LEN]
