@@ -497,8 +497,9 @@ class HttpClient:
         if isinstance(exc, requests.exceptions.ProxyError):
             # The proxy, not the service, failed: say so (host and port only, never its credentials).
             scheme = url.split(":", 1)[0].lower()
-            proxy = _host_of(self.session.proxies.get(scheme) or self.session.proxies.get("all") or "")
-            return ApiError(f"could not reach {where} through the proxy {proxy} ({scheme.upper()}_PROXY): "
+            proxy_url = self.session.proxies.get(scheme) or self.session.proxies.get("all")
+            proxy = f"the proxy {_host_of(proxy_url)}" if proxy_url else "a proxy"
+            return ApiError(f"could not reach {where} through {proxy} ({scheme.upper()}_PROXY): "
                             f"{_short_reason(_reason(exc))}", transient=True, may_have_landed=landed,
                             url=url), sent
         if isinstance(exc, requests.exceptions.ConnectionError):

@@ -575,3 +575,16 @@ def test_module_import_stays_cheap():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+
+def test_each_host_gets_its_own_copy_of_a_shared_lookup_error():
+    """The error is shared, the instance is not: callers annotate what they catch."""
+    t = target()
+    with responses.RequestsMock() as rsps:
+        rsps.get(LIST_URL, json={"error": "bad token"}, status=401)
+        errors = []
+        for host in ("web-1", "web-2"):
+            with pytest.raises(ApiError) as err:
+                t.deploy(make_request("deploy", host=host))
+            errors.append(err.value)
+    assert errors[0] is not errors[1] and errors[0].message == errors[1].message

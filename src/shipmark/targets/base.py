@@ -9,6 +9,7 @@ Importing this module must stay cheap: no requests/urllib3 here.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import ipaddress
 import random
@@ -187,7 +188,7 @@ class Target:
                     self._once[key] = (False, exc)
             ok, value = self._once[key]
         if not ok:
-            raise value
+            raise copy.copy(value)  # each thread its own instance: callers annotate the errors they catch
         return value
 
     # -- capability queries -------------------------------------------------
@@ -264,11 +265,12 @@ class Target:
         Before the first send it turns a re-run (or a resend from the spool) into
         "already recorded"; ``lookup_before``, when given, does that first check instead
         (e.g. against a list fetched once for every host, see ``once``), while checks
-        after a send that may have landed always use a fresh ``lookup``. The HTTP layer has already retried what is always safe
-        (connection refused, 429). When a send fails in a way that may have reached
-        the server (5xx, read timeout, reset after sending), the lookup decides whether
-        to send again, after a backoff that honours Retry-After, inside the time
-        budget; without a lookup the send is not repeated and the error says so.
+        after a send that may have landed always use a fresh ``lookup``. The HTTP layer
+        has already retried what is always safe (connection refused, 429). When a send
+        fails in a way that may have reached the server (5xx, read timeout, reset after
+        sending), the lookup decides whether to send again, after a backoff that
+        honours Retry-After, inside the time budget; without a lookup the send is not
+        repeated and the error says so.
         Every ApiError raised here carries ``lookup_available``, which tells the spool
         whether a later resend can be checked the same way. When the spool resends an
         event that may already be recorded (shipmark.http.uncertain_resend), a create
