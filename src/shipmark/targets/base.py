@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import ipaddress
 import random
 import threading
@@ -145,9 +146,15 @@ class Request:
     @classmethod
     def from_json_dict(cls, data: Any) -> "Request":
         """A spooled request, validated (the file may be old, edited or cut off)."""
-        from pydantic import TypeAdapter
+        return _request_adapter().validate_python(data)
 
-        return TypeAdapter(cls).validate_python(data)
+
+@functools.lru_cache(maxsize=None)
+def _request_adapter() -> Any:
+    """Built once (a few ms): a flush may read back many spooled requests."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Request)
 
 
 def segment(value: Any) -> str:
