@@ -224,7 +224,7 @@ def _options(rt: Runtime, o: Dict[str, Any], spool_ok: bool = True):
 
 def _concurrency(rt: Runtime) -> int:
     """SHIPMARK_CONCURRENCY, else defaults.concurrency, else the built-in default."""
-    from shipmark.deliver import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+    from shipmark.config import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
     from shipmark.errors import ConfigError
 
     raw = rt.env.get("SHIPMARK_CONCURRENCY", "").strip()

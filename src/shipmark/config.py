@@ -21,6 +21,10 @@ from shipmark.targets import known_types, target_class
 
 CONFIG_NAMES = ("shipmark.yml", ".shipmark.yml")
 ENV_TARGET_PREFIX = "SHIPMARK_TARGET_"
+# Deliveries in flight at once: enough to hide network latency across a fan-out of
+# targets x hosts, few enough not to trip a service's rate limit from one CI job.
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -31,8 +35,8 @@ class Defaults(BaseModel):
     version: Optional[str] = None
     timeout: Optional[float] = Field(default=None, gt=0)
     fail_on_error: bool = False
-    # Deliveries in flight at once (SHIPMARK_CONCURRENCY overrides; default 16).
-    concurrency: Optional[int] = Field(default=None, ge=1, le=64)
+    # Deliveries in flight at once (SHIPMARK_CONCURRENCY overrides; default DEFAULT_CONCURRENCY).
+    concurrency: Optional[int] = Field(default=None, ge=1, le=MAX_CONCURRENCY)
 
 
 class FileModel(BaseModel):

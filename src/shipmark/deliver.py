@@ -15,16 +15,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from shipmark import spool
+from shipmark.config import DEFAULT_CONCURRENCY
 from shipmark.errors import ApiError, ExitStatus, ShipmarkError, UnsupportedError
 from shipmark.models import FAILED_STATES, Result
 from shipmark.output import Console
 from shipmark.targets import target_class
 from shipmark.targets.base import WRITE_OPERATIONS, Request, Target, TargetConfig
 
-# Deliveries in flight at once: enough to hide network latency across a fan-out of
-# targets x hosts, few enough not to trip a service's rate limit from one CI job.
-DEFAULT_CONCURRENCY = 16
-MAX_CONCURRENCY = 64
 # How long past the time budget a job may run before it is reported as timed out.
 DEADLINE_GRACE = 2.0
 WAIT_OPERATIONS = frozenset({"deploy", "build_deploy", "deployment_retry", "deployment_get"})

@@ -236,13 +236,11 @@ class Settlement:
     may_have_landed: bool = False
 
 
-def settle(path: Path, eid: str, *, delivered: bool, error: str = "", may_have_landed: bool = False) -> bool:
-    """The outcome of a journaled write: delivered -> removed; else kept as failed. Returns True if kept."""
-    return eid in settle_all(path, [Settlement(eid, delivered, error, may_have_landed)])
-
-
 def settle_all(path: Path, settlements: Sequence[Settlement]) -> Set[str]:
-    """Several outcomes in one rewrite of the spool (a fan-out settles in batches). Returns the ids kept."""
+    """Outcomes of journaled writes, in one rewrite of the spool (a fan-out settles in batches).
+
+    Delivered: removed. Otherwise kept as failed, attempts counted. Returns the ids kept.
+    """
     wanted = {s.eid: s for s in settlements}
     kept: Set[str] = set()
     with _locked(path):

@@ -58,7 +58,7 @@ def test_journal_then_settle_delivered_removes_the_file(tmp_path: Path) -> None:
     (saved,) = spool.load(path)
     assert saved["state"] == "pending" and saved["owner"]["pid"] == os.getpid()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
-    assert spool.settle(path, spool.entry_id(e), delivered=True) is False
+    assert spool.settle_all(path, [spool.Settlement(spool.entry_id(e), delivered=True)]) == set()
     assert not path.exists() and not spool.has_entries(path)
 
 
@@ -67,8 +67,9 @@ def test_settle_failed_keeps_it_once_with_attempts(tmp_path: Path) -> None:
     e = entry()
     for n in range(3):
         spool.journal(path, [e])
-        assert spool.settle(path, spool.entry_id(e), delivered=False, error=f"503 #{n}",
-                            may_have_landed=(n == 0)) is True
+        eid = spool.entry_id(e)
+        assert spool.settle_all(path, [spool.Settlement(eid, delivered=False, error=f"503 #{n}",
+                                                        may_have_landed=(n == 0))]) == {eid}
     (saved,) = spool.load(path)
     assert saved["state"] == "failed" and saved["owner"] is None and saved["attempts"] == 3
     assert saved["error"] == "503 #2" and saved["may_have_landed"] is True  # sticky
