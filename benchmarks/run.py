@@ -355,10 +355,11 @@ def scenario_context(bench: Bench) -> None:
     _startup(bench, 2, "context --json", ["context", "--json"], json_out=True)
 
 
-def scenario_single(bench: Bench) -> None:
-    bench.server.latency = 0.0
+def _single(bench: Bench, label: str, latency_ms: float, runs: int) -> None:
+    """One deployment to one target vs a one-line requests.post against the same server."""
+    bench.server.latency = latency_ms / 1000
     url = bench.server.url
-    what = "scenario 3 (one deployment)"
+    what = f"scenario {label} (one deployment, {latency_ms:g} ms)"
     body = {"version": "1.0.0", "result": "success", "stage": "production",
             "meta_data": {"shipmark_event_key": "bench"}}
     code = ("import requests; r = requests.post(%r, json=%r, headers={'Authorization': 'Bearer %s'}); "
@@ -379,40 +380,20 @@ def scenario_single(bench: Bench) -> None:
         with Workdir() as cwd:
             return timed([bench.python, "-c", code], base_env(), cwd, f"{what} baseline")[0]
 
-    a, b = interleaved(ours, base, bench.args.runs)
+    a, b = interleaved(ours, base, runs)
     ratio = median(a) / median(b)
-    bench.rows.append(Row("3. deploy, 1 target, 0 ms latency, vs `requests.post` script", ms(median(a)),
-                          ms(median(b)), f"{ratio:.2f}x", "ratio <= 1.3x", ratio <= 1.3,
+    bench.rows.append(Row(f"{label}. deploy, 1 target, {latency_ms:g} ms latency, vs `requests.post` script",
+                          ms(median(a)), ms(median(b)), f"{ratio:.2f}x", "ratio <= 1.3x", ratio <= 1.3,
                           requests=f"{seen[-1][0]} (baseline: 1 POST)", in_flight=str(max(p for _, p in seen))))
+
+
+def scenario_single(bench: Bench) -> None:
+    _single(bench, "3", 0.0, bench.args.runs)
 
 
 def scenario_single_latency(bench: Bench) -> None:
     """Scenario 3 again with the fan-out's server latency: what the event_key lookup costs on a network."""
-    latency_ms = bench.args.latency_ms
-    bench.server.latency = latency_ms / 1000
-    url = bench.server.url
-    what = f"scenario 3b (one deployment, {latency_ms:g} ms)"
-    code = ("import requests; requests.post(%r, json={'version': '1.0.0'}, "
-            "headers={'Authorization': 'Bearer %s'}).raise_for_status()" % (url + "/components/web1/deployments/",
-                                                                             TOKEN))
-
-    def ours() -> float:
-        with Workdir() as cwd:
-            env = shipmark_env(url, targets=1, spool=cwd / "spool.json")
-            elapsed, out = timed([bench.shipmark, "deploy", "-e", "production", "--version", "1.0.0",
-                                  "-t", "rb1", "--json"], env, cwd, what)
-        check_results(out, what, 1)
-        return elapsed
-
-    def base() -> float:
-        with Workdir() as cwd:
-            return timed([bench.python, "-c", code], base_env(), cwd, f"{what} baseline")[0]
-
-    a, b = interleaved(ours, base, max(3, bench.args.runs // 3))
-    ratio = median(a) / median(b)
-    bench.rows.append(Row(f"3b. deploy, 1 target, {latency_ms:g} ms latency, vs `requests.post` script",
-                          ms(median(a)), ms(median(b)), f"{ratio:.2f}x", "ratio <= 1.3x", ratio <= 1.3,
-                          requests="1 GET + 1 POST (baseline: 1 POST)"))
+    _single(bench, "3b", bench.args.latency_ms, max(3, bench.args.runs // 3))
 
 
 # What a process pays before sending anything: the interpreter, then each library shipmark loads
