@@ -63,6 +63,10 @@ def make_request(operation: str = "deploy", target: str = "t", event: Optional[E
                  **options: Any) -> Request:
     event_fields = {k: options.pop(k) for k in list(options) if k in Event.__dataclass_fields__}
     event = event or make_event(operation, target, **event_fields)
+    # Backend-declared options (BuildMaster's template, pipeline, force) travel in Request.options.
+    backend_options = {k: options.pop(k) for k in list(options) if k not in Request.__dataclass_fields__}
+    if backend_options:
+        options["options"] = {**options.get("options", {}), **backend_options}
     return Request(operation=operation, event=event, **options)
 
 

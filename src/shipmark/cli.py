@@ -506,7 +506,7 @@ def release_group() -> None:
 @_event_options
 def release_create(template: Optional[str], pipeline: Optional[str], **o: Any) -> None:
     """Create a release (BuildMaster release, Aviator release candidate)."""
-    _deliver("release", "release_create", "success", o, {"template": template, "pipeline": pipeline})
+    _deliver("release", "release_create", "success", o, {"options": {"template": template, "pipeline": pipeline}})
 
 
 @release_group.command("list", epilog=EPILOG)
@@ -566,7 +566,7 @@ def build_list(**o: Any) -> None:
 @_event_options
 def build_deploy(build: Optional[str], force: bool, **o: Any) -> None:
     """Deploy a build of release --version to stage -e."""
-    _deliver("build", "build_deploy", "success", o, {"build": build, "force": force})
+    _deliver("build", "build_deploy", "success", o, {"build": build, "options": {"force": force}})
 
 
 @build_group.command("reject", epilog=EPILOG)

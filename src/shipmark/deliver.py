@@ -20,11 +20,11 @@ from shipmark.errors import ApiError, ExitStatus, ShipmarkError, UnsupportedErro
 from shipmark.models import FAILED_STATES, Result
 from shipmark.output import Console
 from shipmark.targets import target_class
-from shipmark.targets.base import WRITE_OPERATIONS, Request, Target, TargetConfig
+from shipmark.operations import WAIT_OPERATIONS, WRITE_OPERATIONS, words
+from shipmark.targets.base import Request, Target, TargetConfig
 
 # How long past the time budget a job may run before it is reported as timed out.
 DEADLINE_GRACE = 2.0
-WAIT_OPERATIONS = frozenset({"deploy", "build_deploy", "deployment_retry", "deployment_get"})
 
 # How each result ended, for the exit status.
 OK, SKIPPED, USAGE, PERMANENT, TRANSIENT, REMOTE_FAILED = (
@@ -85,7 +85,6 @@ def select_targets(targets: Dict[str, TargetConfig], operation: str,
     has the operation; none at all is an error only when some targets exist.
     """
     from shipmark.errors import UsageError
-    from shipmark.targets.base import OPERATIONS
 
     if names:
         lookup = {name.lower(): name for name in targets}
@@ -101,7 +100,7 @@ def select_targets(targets: Dict[str, TargetConfig], operation: str,
         return chosen
     chosen = [(cfg, False) for cfg in targets.values() if target_class(cfg.type).supports(operation)]
     if targets and not chosen:
-        raise UsageError(f"no configured target supports {OPERATIONS.get(operation, operation)} "
+        raise UsageError(f"no configured target supports {words(operation)} "
                          f"(configured: {', '.join(f'{n} ({c.type})' for n, c in targets.items())})")
     return chosen
 

@@ -1,7 +1,7 @@
 """What every backend shares: its config model, the request it is given, the base class.
 
 A backend is a small class with a ``type`` name, a pydantic ``config_model`` and
-one method per operation it supports (names in OPERATIONS). It never reads the
+one method per operation it supports (names in shipmark.operations). It never reads the
 environment: it gets a Request (carrying the Event) and its config, and talks
 HTTP through ``self.http`` (a shipmark.http.HttpClient).
 
@@ -24,31 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
+from shipmark.operations import OPERATIONS, words
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.http import HttpClient
-
-# Operation name -> what the CLI calls it (for messages).
-OPERATIONS: Dict[str, str] = {
-    "deploy": "deploy",
-    "deployment_update": "deployment update",
-    "deployment_get": "deployment get",
-    "deployment_list": "deployment list",
-    "deployment_retry": "deployment retry",
-    "release_create": "release create",
-    "release_list": "release list",
-    "release_cancel": "release cancel",
-    "release_restore": "release restore",
-    "build_create": "build create",
-    "build_list": "build list",
-    "build_deploy": "build deploy",
-    "build_reject": "build reject",
-    "discover": "targets --discover",
-}
-LIST_OPERATIONS = frozenset({"deployment_list", "release_list", "build_list"})
-# Operations that record something (and so make an event worth spooling).
-WRITE_OPERATIONS = frozenset(OPERATIONS) - LIST_OPERATIONS - {"deployment_get", "discover"}
-
 
 def is_loopback(host: Optional[str]) -> bool:
     if not host:
@@ -123,13 +102,13 @@ class Request:
     event: Event
     command: Optional[str] = None  # the CLI command, e.g. "deployment finish" (several map to "deploy")
     build: Optional[str] = None  # --build
-    template: Optional[str] = None  # release create --template
-    pipeline: Optional[str] = None  # --pipeline (overrides the target's)
-    force: bool = False  # build deploy --force
     reason: Optional[str] = None  # release cancel --reason
     id: Optional[str] = None  # --id: the remote record to get / retry / update
     limit: int = 100  # list: 0 = all
     params: Dict[str, str] = field(default_factory=dict)  # --param KEY=VALUE (service specific)
+    # Values of options a backend declares for itself (e.g. BuildMaster's --template),
+    # by option name; the spool stores them as they are, so a new one needs no format change.
+    options: Dict[str, Any] = field(default_factory=dict)
     # True when the environment came from -e, SHIPMARK_ENVIRONMENT or the CI job, not from
     # the config's defaults: a target's own environment_id then yields to it.
     environment_explicit: bool = False
@@ -146,7 +125,15 @@ class Request:
     @classmethod
     def from_json_dict(cls, data: Any) -> "Request":
         """A spooled request, validated (the file may be old, edited or cut off)."""
+        if isinstance(data, dict) and any(key in data for key in _OPTIONS_BEFORE_0_2):
+            # Written by 0.1.0, when BuildMaster's options were fields of their own.
+            data = dict(data)
+            moved = {key: data.pop(key) for key in _OPTIONS_BEFORE_0_2 if key in data}
+            data["options"] = {**{k: v for k, v in moved.items() if v}, **(data.get("options") or {})}
         return _request_adapter().validate_python(data)
+
+
+_OPTIONS_BEFORE_0_2 = ("template", "pipeline", "force")
 
 
 @functools.lru_cache(maxsize=None)
@@ -219,7 +206,7 @@ class Target:
         """
         if not self.supports(request.operation):
             raise UnsupportedError(
-                f"{OPERATIONS.get(request.operation, request.operation)} is not supported by {self.type}"
+                f"{words(request.operation)} is not supported by {self.type}"
             )
         if self.triggers_deployments and request.command in ("deployment start", "deployment finish"):
             raise UnsupportedError(

@@ -236,10 +236,11 @@ class BuildMaster(Target):
 
     def _release_plan(self, request: Request) -> Tuple[Optional[str], Optional[str]]:
         """(template, pipeline): an explicit --template or --pipeline wins over the target's keys."""
-        if request.template:
-            return request.template, request.pipeline
-        if request.pipeline:
-            return None, request.pipeline
+        template, pipeline = request.options.get("template"), request.options.get("pipeline")
+        if template:
+            return template, pipeline
+        if pipeline:
+            return None, pipeline
         if self.config.release_template:
             return self.config.release_template, None
         return None, self.config.pipeline
@@ -367,7 +368,7 @@ class BuildMaster(Target):
         number, _ = self._build_number(request, include_rejected=False)
         stage = request.event.environment
         form: Dict[str, Any] = {**self._release_ref(request), "buildNumber": number, "toStage": stage}
-        if request.force:
+        if request.options.get("force"):
             form["force"] = True
         if "startTime" in request.params:
             form["startTime"] = _start_time(request.params["startTime"])

@@ -24,8 +24,8 @@ class FileTarget(Target):
 
     def _append(self, request: Request) -> Result:
         record: Dict[str, Any] = {"operation": request.operation, **request.event.to_json_dict()}
-        extras = {k: v for k, v in (("build", request.build), ("template", request.template),
-                                    ("reason", request.reason), ("id", request.id)) if v}
+        extras = {k: v for k, v in (("build", request.build), ("reason", request.reason), ("id", request.id),
+                                    *request.options.items()) if v}
         if extras or request.params:
             record["options"] = {**extras, **request.params}
         line = json.dumps(record, sort_keys=True, ensure_ascii=False)
