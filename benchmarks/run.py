@@ -6,6 +6,7 @@ result that is not ok), because then the numbers would mean nothing.
 
 Usage:
     python benchmarks/run.py [--runs N] [--latency-ms 50] [--action] [--shipmark PATH]
+    python benchmarks/run.py --runs 20 --compare-with OLD/bin/shipmark   # start-up, before vs after
 
     --runs N          timed runs per scenario (default 15); the slow fan-out comparison
                       uses max(3, N // 5)
@@ -14,6 +15,9 @@ Usage:
                       shipmark with pip, so it needs the package index)
     --shipmark PATH   the shipmark executable (default: `shipmark` next to sys.executable);
                       every baseline runs sys.executable
+    --compare-with P  an earlier shipmark executable (e.g. installed from the previous commit
+                      into its own virtualenv): only scenarios 1 and 2 run, each against the
+                      same command of P, interleaved; met = within 5 % or 5 ms of P's median
 
 How it measures:
 - Every child runs in a fresh temporary directory (not a git repo) with os.environ minus
@@ -338,12 +342,23 @@ def _startup(bench: Bench, number: int, label: str, args: List[str], json_out: b
                 raise ChildFailed(f"{what}: stdout is not JSON:\n{out[:2000]}") from None
         return elapsed
 
+    earlier = bench.args.compare_with
+
     def base() -> float:
         with Workdir() as cwd:
+            if earlier:  # the same command of an earlier shipmark: did a change slow start-up down?
+                return timed([earlier, *args], env, cwd, f"{what} with {earlier}")[0]
             return timed([bench.python, "-c", "pass"], env, cwd, f"{what} baseline")[0]
 
     a, b = interleaved(ours, base, bench.args.runs)
-    bench.rows.append(Row(f"{number}. `shipmark {' '.join(args)}` vs `python -c pass`", ms(median(a)),
+    label = f"{number}. `shipmark {' '.join(args)}`"
+    if earlier:
+        # No slower than before: within 5 % or 5 ms of the earlier build's median.
+        met = median(a) <= max(median(b) * 1.05, median(b) + 0.005)
+        bench.rows.append(Row(f"{label} vs the same with --compare-with", ms(median(a)), ms(median(b)),
+                              f"{median(a) / median(b):.2f}x", "<= 1.05x or +5 ms", met))
+        return
+    bench.rows.append(Row(f"{label} vs `python -c pass`", ms(median(a)),
                           ms(median(b)), f"{median(a) / median(b):.2f}x", "<= 100 ms", median(a) <= 0.100))
 
 
@@ -568,6 +583,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--action", action="store_true", help="also time the GitHub Action (needs the index)")
     parser.add_argument("--shipmark", default=str(Path(sys.executable).with_name("shipmark")),
                         help="shipmark executable (default: next to sys.executable)")
+    parser.add_argument("--compare-with", metavar="PATH",
+                        help="an earlier shipmark executable: scenarios 1 and 2 then run it as their "
+                             "baseline, interleaved, and only scenarios 1 and 2 run")
     parser.add_argument("--action-python", default=os.path.realpath(getattr(sys, "_base_executable",
                                                                             sys.executable)),
                         help="interpreter the action builds its virtualenv with (default: the real "
@@ -585,7 +603,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     bench = Bench(args=args, server=server, shipmark=args.shipmark)
     scenarios = [scenario_version, scenario_context, scenario_single, scenario_single_latency,
                  scenario_import_costs, scenario_fanout, scenario_rss]
-    if args.action:
+    if args.compare_with:
+        scenarios = [scenario_version, scenario_context]
+    elif args.action:
         scenarios.append(scenario_action)
     try:
         print("\n".join(machine(args.shipmark)))
