@@ -32,7 +32,7 @@ FAILED_STATES = frozenset({Status.FAILURE, Status.CANCELLED})
 
 @dataclass
 class Context:
-    """The normalized CI context of CI-ENV.md section 1.1: these keys, in this order."""
+    """The normalized CI context: these keys, in this order (docs/ci-context.md describes each)."""
 
     ci_name: Optional[str] = None
     is_ci: bool = False
