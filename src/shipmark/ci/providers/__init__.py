@@ -22,6 +22,7 @@ PROVIDER_MODULES = (
     "gitea_actions",  # before github_actions: Gitea also sets GITHUB_ACTIONS
     "github_actions",
     "gitlab_ci",
+    "circleci",
     "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
 
