@@ -1,4 +1,4 @@
-"""CI context detection: which CI runs us, and what it is building (CI-ENV.md).
+"""CI context detection: which CI runs us, and what it is building (docs/ci-context.md).
 
     from shipmark.ci import detect_context
     ctx = detect_context(env=None, cwd=None, warn=None)  # -> shipmark.models.Context

@@ -1,6 +1,6 @@
 """Environment -> Context: provider facts, then the shared rules, overrides and git.
 
-Order per key (CI-ENV 4.1): SHIPMARK_* > provider variables and event file > git.
+Order per key: SHIPMARK_* > provider variables and event file > git.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def detect_context(
     cwd: Optional[str] = None,
     warn: Optional[Warn] = None,
 ) -> "Context":
-    """The normalized CI context of CI-ENV.md for ``env`` (default ``os.environ``).
+    """The normalized CI context (docs/ci-context.md) for ``env`` (default ``os.environ``).
 
     ``cwd`` is where git is asked (default: the working directory, then the
     provider's checkout directory). ``warn`` receives stderr notes. Raises
@@ -42,7 +42,8 @@ def detect_context(
     reader = Env(env)
     warn = warn or _note_to_stderr
     provider = match_provider(reader)
-    # Rule 3: CI only says "some CI" when no provider matched; it never picks or vetoes one.
+    # CI only says "some CI" when no provider matched; it never picks or vetoes one
+    # (some setups export CI=false inside a real provider).
     is_ci = provider is not None or reader.is_set("CI")
     git = GitRepository(
         [str(cwd) if cwd is not None else os.getcwd()] + [reader.get(name) for name in CHECKOUT_DIR_VARIABLES]
@@ -51,7 +52,7 @@ def detect_context(
     facts = provider.read(reader, warn) if provider is not None else ProviderFacts()
 
     def first_sha(values: Candidates) -> Optional[str]:
-        # Rule 6: full shas pass; other values only if git resolves them; else the next source.
+        # Full shas pass; other values only if git resolves them; else the next source.
         for value in candidates(values):
             if value:
                 sha = full_sha_lowercased(value) or git.resolve_commit(value)
@@ -69,12 +70,13 @@ def detect_context(
     source = "env" if commit else None
     tag = _first(facts.tag, normalize_tag)
     branch = _first(facts.branch, normalize_branch)
-    if is_pr:  # rule 7: every pr* key stays null otherwise
+    if is_pr:  # every pr* key stays null otherwise
         ctx["pr"] = _first(facts.pr, pr_number)
         ctx["pr_head_branch"] = branch
         ctx["pr_base_branch"] = _first(facts.pr_base_branch, normalize_branch)
         ctx["pr_merge_ref"] = facts.pr_merge_ref
-        # Rule 16: PR shas only from their own variables, never from commit or git history.
+        # PR shas only from their own variables, never from commit or git history: a
+        # one-commit clone has no history, and the answer must not depend on clone depth.
         ctx["pr_head_sha"] = first_sha(facts.pr_head_sha)
         ctx["pr_base_sha"] = first_sha(facts.pr_base_sha)
         ctx["pr_merge_base_sha"] = first_sha(facts.pr_merge_base_sha)
@@ -96,11 +98,12 @@ def detect_context(
         tag = overrides.tag
     if overrides.branch:
         branch = overrides.branch
-    # Rule 12: a branch equal to the tag is the tag in the branch slot; overrides are exempt.
+    # A branch equal to the tag is the tag in the branch slot (several CIs fill both on
+    # tag builds); overrides are exempt.
     if branch is not None and branch == tag and not overrides.branch:
         branch = None
 
-    # --- git, only for keys every other source left null (4.2) ---
+    # --- git, only for keys every other source left null ---
     if commit is None and (provider is None or facts.commit_from_git):
         commit = git.head()
         if commit:
@@ -108,7 +111,7 @@ def detect_context(
             if is_ci:
                 warn(f"commit {commit} comes from git HEAD, not from a CI variable; detached heads can make it wrong")
     if tag is None and not is_ci:
-        tag = git.tag()  # one-commit CI clones lack tags: never from git in CI (T27)
+        tag = git.tag()  # one-commit CI clones lack tags: never from git in CI
     if branch is None and (provider is None or facts.branch_from_git) and not (is_ci and (is_pr or tag)):
         branch = git.branch()
         if branch and branch == tag:
@@ -125,7 +128,7 @@ def detect_context(
     if source == "env":
         _warn_if_checkout_differs(git, commit, ctx["pr_head_sha"], warn)
 
-    # An empty string must never reach the object (1.1).
+    # An empty string must never reach the object: unknown is null.
     return Context(**{key: (None if value == "" else value) for key, value in ctx.items()})
 
 
@@ -139,7 +142,7 @@ def _first(values: Candidates, rule: Callable[[Optional[str]], Optional[str]]) -
 
 
 def _warn_if_checkout_differs(git: GitRepository, commit: Optional[str], pr_head_sha: object, warn: Warn) -> None:
-    """Rule 41: the variables name the trigger; the job may have checked out something else."""
+    """The variables name the trigger; the job may have checked out something else."""
     head = git.head()
     if head is None or head == commit or head == pr_head_sha:
         return

@@ -1,4 +1,4 @@
-"""The one way CI detection reads environment variables (CI-ENV rules 2, 4 and 5)."""
+"""The one way CI detection reads environment variables."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ _PLACEHOLDER = re.compile(r"\$\(.*\)|\$\{.*\}|%[A-Za-z_][A-Za-z0-9_.()-]*%", re.
 
 
 class Env:
-    """Read-only view of a variable mapping where "unset" follows CI-ENV rule 2.
+    """Read-only view of a variable mapping with one meaning of "unset".
 
     A variable is set when its trimmed value is non-empty, not ``false`` (any case)
     and not an unexpanded placeholder. Names are case-insensitive on Windows, where
@@ -33,7 +33,7 @@ class Env:
         return self._mapping.get(name)
 
     def get(self, name: str) -> Optional[str]:
-        """The trimmed value, or None when the variable is unset (rule 2, rule 5)."""
+        """The trimmed value, or None when the variable is unset."""
         value = self._raw(name)
         if value is None:
             return None

@@ -1,9 +1,9 @@
 """What a provider module reports, before the shared rules turn it into a Context.
 
-Providers only pick variables. Fields that table 2.1/2.2 fill with "A | B" take a
-tuple of candidates in that order; the first one that passes the key's rule wins
-(rule 6: an invalid sha falls through to the next source). Validation,
-normalization, overrides and git all happen later, in one place (``resolve.py``).
+Providers only pick variables. A key with several possible sources takes a tuple
+of candidates, best first; the first one that passes the key's rule wins (so an
+invalid sha falls through to the next source). Validation, normalization,
+overrides and git all happen later, in one place (``detect.py``).
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class ProviderFacts:
     stage: Optional[str] = None
     environment: Optional[str] = None
     actor: Optional[str] = None
-    # Table 2.1 says "else git" for this provider's commit / branch.
+    # This provider may leave commit / branch unset in normal builds, so git may fill them.
     commit_from_git: bool = False
     branch_from_git: bool = False
 

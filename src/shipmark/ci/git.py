@@ -1,4 +1,4 @@
-"""Read-only questions to the local git repository (CI-ENV 4.3).
+"""Read-only questions to the local git repository.
 
 Every failure (git missing, no repository, "dubious ownership", a timeout) reads
 as "unknown": the caller gets None and the context key stays null.
@@ -13,7 +13,8 @@ from .refs import full_sha_lowercased, has_space_or_control, normalize_branch
 TIMEOUT_SECONDS = 5
 
 # Where providers check the repository out, for when the working directory is
-# elsewhere (trap T17). Only these variables are read, in this order.
+# elsewhere (a monorepo step, a script run from a tools directory). Only these
+# variables are read, in this order.
 CHECKOUT_DIR_VARIABLES = (
     "GITHUB_WORKSPACE",
     "CI_PROJECT_DIR",
@@ -85,7 +86,7 @@ class GitRepository:
         return full_sha_lowercased(output) if output else None
 
     def resolve_commit(self, value: str) -> Optional[str]:
-        """Rule 6: a short sha or ref, resolved to a full sha; None if git cannot."""
+        """A short sha or ref, resolved to a full sha; None if git cannot."""
         if not value or value.startswith("-") or has_space_or_control(value):
             return None  # never let a value reach git as an option
         output = self._ask("rev-parse", "--verify", "--quiet", value + "^{commit}")

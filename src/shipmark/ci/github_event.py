@@ -1,4 +1,4 @@
-"""The GitHub (and Gitea) Actions event payload at ``GITHUB_EVENT_PATH`` (rule 18).
+"""The GitHub (and Gitea) Actions event payload at ``GITHUB_EVENT_PATH``.
 
 Parsed as JSON, never searched with regular expressions: a PR title may contain
 text such as ``"head": {"sha": ...}``.

@@ -1,4 +1,4 @@
-"""The SHIPMARK_* override variables of CI-ENV table 4.1.
+"""The SHIPMARK_* override variables: the user's word beats detection.
 
 Invalid values raise ConfigError naming the variable. Messages never repeat the
 value: an override may have been filled from something secret by mistake.
@@ -25,7 +25,7 @@ class Overrides:
 
 
 def read_overrides(env: Env, git: GitRepository, warn: Callable[[str], None]) -> Overrides:
-    """Validated overrides; unset ones (rule 2) are None and change nothing."""
+    """Validated overrides; unset ones (empty, `false`, a placeholder) are None and change nothing."""
     overrides = Overrides()
 
     commit = env.get("SHIPMARK_COMMIT")

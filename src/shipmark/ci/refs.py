@@ -1,7 +1,8 @@
-"""Ref, branch, tag, PR-number and sha shapes (CI-ENV rules 6-13).
+"""Ref, branch, tag, PR-number and sha shapes.
 
 Every branch-like value from every provider goes through ``normalize_branch``, so
-the prefix and "never a branch" rules live in one place (trap T7, T15, T22).
+the prefix and "never a branch" rules live in one place: providers that strip
+prefixes their own way disagree on `origin/main`, inner slashes and tags.
 """
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ _GITHUB_PR_REF_NAME = re.compile(r"[0-9]+/(?:merge|head)")
 _DIGITS_AT_END = re.compile(r"(?:^|[/#])([0-9]+)/?$")
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
 
-# Rule 11: at most one of these is removed, longest first.
+# At most one of these is removed, longest first.
 _BRANCH_PREFIXES = ("refs/heads/", "refs/remotes/origin/", "remotes/origin/", "origin/")
 _TAG_PREFIX = "refs/tags/"
 
 
 def is_full_sha(value: Optional[str]) -> bool:
-    """Rule 6 shape: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits."""
+    """40 (SHA-1) or 64 (SHA-256) lowercase hex digits."""
     return value is not None and _SHA.fullmatch(value) is not None
 
 
@@ -50,7 +51,7 @@ def is_pr_merge_ref(ref: Optional[str]) -> bool:
 
 
 def tag_from_ref(ref: Optional[str]) -> Optional[str]:
-    """The tag named by ``refs/tags/<t>``, else None (rule 8)."""
+    """The tag named by ``refs/tags/<t>``, else None."""
     if ref and ref.startswith(_TAG_PREFIX):
         return ref[len(_TAG_PREFIX):] or None
     return None
@@ -68,7 +69,7 @@ def normalize_tag(value: Optional[str]) -> Optional[str]:
 
 
 def strip_branch_prefix(value: str) -> str:
-    """Rule 11: remove one remote or heads prefix, keep every other slash."""
+    """Remove one remote or heads prefix, keep every other slash (never cut by length)."""
     for prefix in _BRANCH_PREFIXES:
         if value.startswith(prefix):
             return value[len(prefix):]
@@ -76,7 +77,7 @@ def strip_branch_prefix(value: str) -> str:
 
 
 def normalize_branch(value: Optional[str]) -> Optional[str]:
-    """The branch a value names, or None when it names no branch (rules 8, 9, 11, 13)."""
+    """The branch a value names, or None when it names no branch."""
     if not value:
         return None
     if value.startswith(_TAG_PREFIX) or pr_number_from_ref(value) is not None:
@@ -86,7 +87,7 @@ def normalize_branch(value: Optional[str]) -> Optional[str]:
     branch = strip_branch_prefix(value)
     queued = _MERGE_QUEUE.fullmatch(branch)
     if queued:
-        branch = queued.group(1)  # a merge-queue branch stands for its base (rule 9)
+        branch = queued.group(1)  # a merge-queue branch stands for its base
     if not _looks_like_branch(branch):
         return None
     return branch
@@ -105,8 +106,8 @@ def _looks_like_branch(branch: str) -> bool:
 def tag_in_branch_slot(value: Optional[str]) -> Optional[str]:
     """The tag carried by a branch slot (Jenkins ``GIT_BRANCH``, Codefresh ``CF_BRANCH``).
 
-    Rule 10: ``refs/tags/v1``, and ``origin/tags/v1`` or ``tags/v1`` after rule 11,
-    are the tag ``v1``. Anything else is no tag.
+    ``refs/tags/v1``, and ``origin/tags/v1`` or ``tags/v1`` once a remote prefix is
+    removed, are the tag ``v1``. Anything else is no tag.
     """
     if not value:
         return None
@@ -120,7 +121,7 @@ def tag_in_branch_slot(value: Optional[str]) -> Optional[str]:
 
 
 def pr_number(value: Optional[str]) -> Optional[str]:
-    """Rule 7: the digits of a PR number, a ``#<n>``, a URL or ``pull/<n>``; else None."""
+    """The digits of a PR number, a ``#<n>``, a URL or ``pull/<n>``; else None."""
     if not value:
         return None
     if value.isdigit() and value.isascii():

@@ -1,4 +1,4 @@
-"""URL clean-up and slugs (CI-ENV rules 36-40).
+"""URL clean-up and slugs.
 
 CI variables such as ``CI_REPOSITORY_URL`` and ``GIT_URL`` carry tokens in the
 userinfo part; nothing shipmark emits may keep them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-# Schemes whose userinfo is removed (rule 39); the `+` forms are spellings of ssh.
+# Schemes whose userinfo is removed; the `+` forms are spellings of ssh.
 _CREDENTIAL_SCHEMES = ("http", "https", "ssh", "git", "git+ssh", "ssh+git")
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)
 # `user@host:owner/repo.git`: no scheme, a colon before the first slash.
@@ -30,7 +30,7 @@ def strip_credentials(url: Optional[str]) -> Optional[str]:
 
 
 def clean_repository_url(url: Optional[str]) -> Optional[str]:
-    """Rule 40: a repository URL also loses its query and fragment."""
+    """A repository URL also loses its query and fragment (build URLs keep theirs)."""
     url = strip_credentials(url)
     if not url:
         return None
@@ -40,7 +40,7 @@ def clean_repository_url(url: Optional[str]) -> Optional[str]:
 
 
 def join_url(base: Optional[str], *parts: Optional[str]) -> Optional[str]:
-    """``base/part/part`` without doubled slashes (rule 37); None if any piece is unset."""
+    """``base/part/part`` without doubled slashes; None if any piece is unset."""
     if not base or any(not part for part in parts):
         return None
     url = base.rstrip("/")
@@ -50,7 +50,7 @@ def join_url(base: Optional[str], *parts: Optional[str]) -> Optional[str]:
 
 
 def slug_from_path(path: Optional[str]) -> Optional[str]:
-    """Rule 38: ``owner/repo`` or ``group/sub/project``; None when no ``/`` is left."""
+    """``owner/repo`` or ``group/sub/project``; None when no ``/`` is left."""
     if not path:
         return None
     path = path.strip("/")

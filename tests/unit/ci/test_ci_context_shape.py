@@ -1,10 +1,12 @@
-"""The object's shape: 24 keys in order, booleans, never an empty string (CI-ENV 1.1)."""
+"""The object's shape: 24 keys in order, booleans, never an empty string."""
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,8 +31,9 @@ def test_detected_context_has_the_contract_keys_in_order(detect):
     assert list(json.loads(json.dumps(ctx.as_dict()))) == CONTRACT_KEYS
 
 
-# Every variable the implemented providers read, plus overrides and detection switches.
-VARIABLES = [
+# Variables the providers read, plus overrides and detection switches; every
+# variable of every provider case file joins them, so a new provider is covered.
+BASE_VARIABLES = [
     "CI", "GITEA_ACTIONS", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL",
     "GITHUB_SHA", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_REF_TYPE", "GITHUB_HEAD_REF",
     "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
@@ -43,6 +46,19 @@ VARIABLES = [
     "CHANGE_BRANCH", "ghprbPullId", "GIT_URL", "BUILD_URL", "BUILD_NUMBER",
     "SHIPMARK_BRANCH", "SHIPMARK_TAG",
 ]  # fmt: skip
+
+
+def _case_file_variables():
+    names = set()
+    for path in sorted((Path(__file__).resolve().parents[2] / "ci_cases").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        names.update((data.get("defaults") or {}).get("env", {}))
+        for case in data["cases"]:
+            names.update(case.get("env") or {})
+    return names
+
+
+VARIABLES = BASE_VARIABLES + sorted(_case_file_variables() - set(BASE_VARIABLES))
 TRICKY_VALUES = [
     "", " ", "false", "False", "true", "main", "origin/", "refs/heads/", "refs/tags/", "refs/pull/1/merge",
     "tags/", "HEAD", "/", "//", ".git", "https://", "https://u:p@/", "https://h/", "git@h:", "#", "PR-1",
@@ -50,7 +66,7 @@ TRICKY_VALUES = [
 ]  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(st.sampled_from(VARIABLES), st.sampled_from(TRICKY_VALUES), max_size=12))
 def test_no_value_is_ever_an_empty_string(empty_dir, env):
     ctx = detect_context(env=env, cwd=str(empty_dir), warn=lambda _message: None)

@@ -1,4 +1,4 @@
-"""The variable accessor: what "set" means (CI-ENV rules 2, 4, 5)."""
+"""The variable accessor: what "set" means, placeholders, Windows names."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The git fallback against real temp repositories (CI-ENV 4.2, 4.3, rule 41)."""
+"""The git fallback against real temp repositories."""
 from __future__ import annotations
 
 OTHER_SHA = "feedfacefeedfacefeedfacefeedfacefeedface"
@@ -35,7 +35,7 @@ def test_in_ci_without_provider_tag_never_comes_from_git(detect, git_repo):
     git_repo.git("tag", "v1.0.0")
     ctx, notes = detect({"CI": "true"}, cwd=git_repo.path)
     assert ctx.is_ci is True and ctx.ci_name is None
-    assert ctx.tag is None  # trap T27
+    assert ctx.tag is None  # one-commit CI clones lack tags: never from git in CI
     assert ctx.commit == git_repo.head and ctx.source == "git"
     assert ctx.branch == "main"
     # Git-derived commit and branch in CI each earn a note.
@@ -112,7 +112,7 @@ def test_jenkins_tag_build_never_takes_branch_from_git(detect, git_repo):
 def test_checkout_directory_is_used_when_cwd_is_not_a_repository(detect, git_repo, empty_dir):
     env = {"JENKINS_URL": "http://j/", "WORKSPACE": str(git_repo.path)}
     ctx, _ = detect(env, cwd=empty_dir)
-    assert ctx.commit == git_repo.head  # trap T17
+    assert ctx.commit == git_repo.head  # found through the checkout directory
     assert ctx.slug == "acme/shop"
 
 
@@ -144,7 +144,7 @@ def test_github_never_takes_commit_branch_or_tag_from_git(detect, git_repo):
 
 
 class TestCheckoutDiffersFromTrigger:
-    """Rule 41, trap T19: warn with both shas, keep the provider value."""
+    """Warn with both shas, keep the provider value."""
 
     def test_warns_when_head_is_neither_commit_nor_pr_head(self, detect, git_repo):
         env = {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", "GITHUB_SHA": OTHER_SHA}

@@ -1,4 +1,4 @@
-"""SHIPMARK_* overrides (CI-ENV table 4.1)."""
+"""SHIPMARK_* overrides."""
 from __future__ import annotations
 
 import pytest
@@ -68,7 +68,7 @@ def test_tag_override_leaves_branch_alone(detect):
 
 
 def test_override_branch_equal_to_tag_is_kept(detect):
-    # Rule 12 drops a provider branch equal to the tag; overrides are exempt.
+    # Detection drops a provider branch equal to the tag; overrides are exempt.
     ctx, _ = detect({**GITLAB_BRANCH_PIPELINE, "SHIPMARK_BRANCH": "v1", "SHIPMARK_TAG": "v1"})
     assert (ctx.branch, ctx.tag) == ("v1", "v1")
 
@@ -128,7 +128,7 @@ def test_overrides_never_touch_provider_identity_or_pr_keys(detect):
 
 
 def test_branch_override_that_names_no_branch_is_ignored_with_a_note(detect):
-    # `git rev-parse --abbrev-ref HEAD` prints HEAD on detached checkouts (trap T26).
+    # `git rev-parse --abbrev-ref HEAD` prints HEAD on detached checkouts, common in CI.
     ctx, notes = detect({**GITLAB_BRANCH_PIPELINE, "SHIPMARK_BRANCH": "HEAD"})
     assert ctx.branch == "main"
     assert len(notes) == 1 and "SHIPMARK_BRANCH" in notes[0]

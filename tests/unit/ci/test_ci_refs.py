@@ -1,4 +1,4 @@
-"""One normalizer for branch-like values; tags, PR numbers and sha shapes (rules 6-13)."""
+"""One normalizer for branch-like values; tags, PR numbers and sha shapes ."""
 from __future__ import annotations
 
 import pytest
@@ -27,19 +27,19 @@ SHA256 = "0123456789abcdef" * 4
         ("origin/origin/x", "origin/x"),  # only one prefix is removed
         ("refs/heads/origin/main", "origin/main"),
         ("feature/origin/x", "feature/origin/x"),
-        ("refs/tags/v1", None),  # classified before normalizing (rule 8)
+        ("refs/tags/v1", None),  # classified before normalizing
         ("refs/pull/12/merge", None),
         ("refs/pull/12/head", None),
         ("refs/merge-requests/3/head", None),
         ("HEAD", None),
         ("origin/HEAD", None),
         ("(HEAD detached at 1a2b3c4)", None),
-        (SHA1, None),  # trap T20
+        (SHA1, None),  # a sha is never a branch
         (SHA1.upper(), None),
         (SHA256, None),
         ("412/merge", None),  # GitHub's GITHUB_REF_NAME on PRs
         ("<default>", None),  # TeamCity
-        ("refs/heads/gh-readonly-queue/main/pr-12-" + SHA1, "main"),  # rule 9
+        ("refs/heads/gh-readonly-queue/main/pr-12-" + SHA1, "main"),  # merge queue: its base branch
         ("gh-readonly-queue/release/v2/pr-7-" + SHA1, "release/v2"),
         ("refs/notes/commits", None),
         ("", None),

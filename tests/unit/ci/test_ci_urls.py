@@ -1,4 +1,4 @@
-"""Credentials never leave in URLs; slugs from URLs (rules 37-40)."""
+"""Credentials never leave in URLs; slugs from URLs ."""
 from __future__ import annotations
 
 import pytest

@@ -1,27 +1,32 @@
-"""The provider registry: table 2.1 order, first match wins (CI-ENV rule 1).
+"""The provider registry: providers are tried in order and the first match wins.
 
-A provider is a module with ``NAME``, ``detect(env) -> bool`` (reads variables
-only: no files, no git) and ``read(env, warn) -> ProviderFacts``.
+A provider is a module of this package with ``NAME`` (its ``ci_name``, equal to
+the module name), ``detect(env) -> bool`` (reads variables only: no files, no
+git) and ``read(env, warn) -> ProviderFacts``. Adding one is its module plus one
+line below.
 
-To add a provider from table 2.1, write its module and insert it at its row's
-position: look-alikes must stay ahead of what they imitate (Harness before
-Drone, Gitea before GitHub) and Jenkins stays last (trap T29).
+The order matters because CI systems imitate each other's variables. A
+look-alike goes before what it imitates: Gitea Actions exports GitHub's
+``GITHUB_ACTIONS``, Harness exports Drone's ``DRONE_*``. Jenkins goes last:
+``JENKINS_URL`` is often left behind on machines reused by other CI systems,
+so it only counts when nothing more specific matched.
 """
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Sequence
 
 from ..env import Env
-from . import gitea_actions, github_actions, gitlab_ci, jenkins
 
-PROVIDERS: Sequence = (
-    gitea_actions,
-    github_actions,
-    gitlab_ci,
-    # harness, woodpecker, drone, vela, screwdriver, circleci, azure_pipelines, ...
-    # (table 2.1 rows between gitlab_ci and jenkins) slot in here, in table order.
-    jenkins,
+PROVIDER_MODULES = (
+    "gitea_actions",  # before github_actions: Gitea also sets GITHUB_ACTIONS
+    "github_actions",
+    "gitlab_ci",
+    "circleci",
+    "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
+
+PROVIDERS: Sequence = tuple(import_module(f"{__name__}.{name}") for name in PROVIDER_MODULES)
 
 
 def match_provider(env: Env):
@@ -36,4 +41,4 @@ def provider_names() -> Sequence[str]:
     return tuple(provider.NAME for provider in PROVIDERS)
 
 
-__all__ = ["PROVIDERS", "match_provider", "provider_names"]
+__all__ = ["PROVIDERS", "PROVIDER_MODULES", "match_provider", "provider_names"]

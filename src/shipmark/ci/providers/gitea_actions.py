@@ -1,4 +1,8 @@
-"""Gitea Actions: GitHub's variable names, so it must be matched before GitHub (rule 1, 22)."""
+"""Gitea Actions: https://docs.gitea.com/usage/actions/comparison
+
+Gitea exports GitHub's variable names (GITHUB_SERVER_URL points at the Gitea
+instance), so it reads them the same way and must be matched before GitHub.
+"""
 from __future__ import annotations
 
 from ..env import Env

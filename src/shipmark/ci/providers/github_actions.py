@@ -1,4 +1,8 @@
-"""GitHub Actions (CI-ENV tables 2.1-2.4, rules 18-22)."""
+"""GitHub Actions: https://docs.github.com/en/actions/reference/variables-reference
+
+Which event sets which GITHUB_SHA and GITHUB_REF:
+https://docs.github.com/en/actions/reference/events-that-trigger-workflows
+"""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -29,7 +33,8 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     event_name = (env.get("GITHUB_EVENT_NAME") or "").lower()
     ref = env.get("GITHUB_REF")
     ref_number = _pull_number_of_ref(ref)
-    # Every pull_request* event is a PR, pull_request_target included (trap T12).
+    # Every pull_request* event is a PR, pull_request_target included: it runs in the base
+    # repository, but for a PR, and must never pass for a push to the base branch.
     is_pr = event_name.startswith("pull_request") or ref_number is not None
     is_deployment = event_name in _DEPLOYMENT_EVENTS
     # Push runs need nothing from the payload, so they never read it.
@@ -43,7 +48,7 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     if is_pr:
         number = pr_number(event.text("pull_request", "number")) or ref_number
         facts.pr = number
-        # GITHUB_REF is the base on pull_request_target (rule 14): only head sources here.
+        # GITHUB_REF is the base branch on pull_request_target: only head sources here.
         facts.branch = (env.get("GITHUB_HEAD_REF"), event.text("pull_request", "head", "ref"))
         facts.pr_base_branch = (env.get("GITHUB_BASE_REF"), event.text("pull_request", "base", "ref"))
         facts.pr_head_sha = event.text("pull_request", "head", "sha")
@@ -51,14 +56,14 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
         if ref_number is not None and ref.endswith("/merge"):
             facts.pr_merge_ref = ref
         elif event_name == "pull_request_target" and number:
-            facts.pr_merge_ref = f"refs/pull/{number}/merge"  # rule 21, as env-ci does
+            facts.pr_merge_ref = f"refs/pull/{number}/merge"  # GitHub keeps this ref for every open PR
     elif ref and ref.startswith("refs/heads/"):
         facts.branch = ref
 
     server = env.get("GITHUB_SERVER_URL")
     repository = env.get("GITHUB_REPOSITORY")
     run_id = env.get("GITHUB_RUN_ID")
-    # Re-runs keep the run id; the URL has no /attempts/N so it is stable (rule 22).
+    # Re-runs keep the run id; the URL has no /attempts/N, so every attempt links the same run.
     facts.build = run_id
     facts.pipeline_id = run_id
     facts.build_url = join_url(server, repository, "actions/runs", run_id)

@@ -1,4 +1,4 @@
-"""GitLab CI (CI-ENV tables 2.1-2.4, rules 17, 23-25)."""
+"""GitLab CI: https://docs.gitlab.com/ci/variables/predefined_variables/"""
 from __future__ import annotations
 
 from typing import Callable
@@ -15,10 +15,11 @@ def detect(env: Env) -> bool:
 
 
 def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
-    # CI_MERGE_REQUEST_* exist only in MR pipelines; the IID is the number people see (T24).
+    # CI_MERGE_REQUEST_* exist only in MR pipelines. The IID is the number in the MR's URL;
+    # CI_MERGE_REQUEST_ID is instance-wide and means nothing to people.
     iid = env.get("CI_MERGE_REQUEST_IID")
     is_pr = iid is not None
-    tag = env.first("CI_COMMIT_TAG", "CI_BUILD_TAG")  # pre-9.0 name last (rule 23)
+    tag = env.first("CI_COMMIT_TAG", "CI_BUILD_TAG")  # the name before GitLab 9.0 last
 
     facts = ProviderFacts(
         commit=(env.get("CI_COMMIT_SHA"), env.get("CI_BUILD_REF")),
@@ -29,12 +30,13 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
         facts.pr = iid
         facts.branch = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
         facts.pr_base_branch = env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
-        # Filled only in merged-results pipelines, where CI_COMMIT_SHA is a temporary merge (rule 24).
+        # Filled only in merged-results pipelines, where CI_COMMIT_SHA is a temporary merge:
+        # the branch's own commit survives here.
         facts.pr_head_sha = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA")
         facts.pr_base_sha = env.get("CI_MERGE_REQUEST_TARGET_BRANCH_SHA")
         facts.pr_merge_base_sha = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
     elif tag is None:
-        # CI_COMMIT_REF_NAME is the tag on tag pipelines, so it counts only without one (T21).
+        # CI_COMMIT_REF_NAME is the tag on tag pipelines, so it counts as a branch only without one.
         facts.branch = (env.get("CI_COMMIT_BRANCH"), env.get("CI_COMMIT_REF_NAME"), env.get("CI_BUILD_REF_NAME"))
     else:
         facts.branch = env.get("CI_COMMIT_BRANCH")  # unset on tag pipelines, but never wrong

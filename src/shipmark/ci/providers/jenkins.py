@@ -1,6 +1,7 @@
-"""Jenkins, with the Git, multibranch, GHPRB and GitLab plugins (CI-ENV rules 26-28).
+"""Jenkins, with the Git, multibranch, GHPRB and GitLab plugins.
 
-Matched last: a stale JENKINS_URL can sit on a reused runner of another CI (T29).
+https://www.jenkins.io/doc/book/pipeline/jenkinsfile/#using-environment-variables
+Matched last: a stale JENKINS_URL can sit on a machine reused by another CI.
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     pr_numbers = (
         env.get("CHANGE_ID"),
         env.get("ghprbPullId"),
-        env.get("gitlabMergeRequestIid"),  # project-level number before the global id (rule 17)
+        env.get("gitlabMergeRequestIid"),  # the project's MR number before the instance-wide id
         env.get("gitlabMergeRequestId"),
     )
     is_pr = any(pr_numbers)
-    # GIT_BRANCH holds the remote (`origin/main`) and, on tag builds, `origin/tags/v1` (rules 10, 26).
+    # GIT_BRANCH holds the remote (`origin/main`) and, on tag builds, `origin/tags/v1`.
     git_branch_tag = tag_in_branch_slot(env.get("GIT_BRANCH"))
     git_branch = env.get("GIT_BRANCH") if git_branch_tag is None else None
 
@@ -39,10 +40,11 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     )
     if is_pr:
         facts.pr = pr_numbers
-        # BRANCH_NAME is `PR-<n>` here (trap T9): only the plugins' source-branch names count.
+        # BRANCH_NAME is `PR-<n>` here: only the plugins' source-branch names count.
         facts.branch = (env.get("CHANGE_BRANCH"), env.get("ghprbSourceBranch"), env.get("gitlabSourceBranch"))
         facts.pr_base_branch = (env.get("CHANGE_TARGET"), env.get("ghprbTargetBranch"), env.get("gitlabTargetBranch"))
-        # GIT_COMMIT may be a local merge that exists nowhere upstream (rule 28, T25).
+        # GIT_COMMIT may be a merge Jenkins made locally, which exists nowhere upstream;
+        # GHPRB also exports the PR head.
         facts.pr_head_sha = env.get("ghprbActualCommit")
     else:
         facts.branch = (env.get("GIT_LOCAL_BRANCH"), git_branch, env.get("gitlabBranch"), env.get("BRANCH_NAME"))
