@@ -24,7 +24,6 @@ TOKEN = "rb-secret-token-5d9e"
 PLAIN_TOKEN = "plain-token-not-a-secret-71c2"
 
 
-
 class ActRun:
     def __init__(self, proc, entries: List[dict]):
         self.returncode = proc.returncode

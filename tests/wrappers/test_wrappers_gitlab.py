@@ -83,7 +83,7 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits):
 
 
 def test_inputs_and_shipmark_from_the_image(tmp_path):
-    """With shipmark on PATH nothing is installed; inputs become exact arguments and variables."""
+    """With shipmark-wrap on PATH nothing is installed; inputs become exact arguments and variables."""
     pipeline = localize(snippet("gitlab"), environment="$(id)", version="9.9.9", targets="rb, log",
                         **{"fail-on-error": True})
     pipeline = {"include": pipeline["include"],
@@ -101,3 +101,4 @@ def test_inputs_and_shipmark_from_the_image(tmp_path):
     assert env["SHIPMARK_ENVIRONMENT"] == "$(id)"
     assert env["SHIPMARK_VERSION"] == "9.9.9"
     assert env["SHIPMARK_FAIL_ON_ERROR"] == "true"
+

@@ -34,7 +34,7 @@ def harness(mode: str, cwd: Path, **env: str):
 def test_steps_build_the_exact_command_and_handle_failures(tmp_path):
     """Exact sh script, environment and credential bindings; failure, abort and rethrow paths."""
     proc = harness("unit", tmp_path)
-    assert proc.stdout.splitlines()[-1] == "9 passed, 0 failed"
+    assert proc.stdout.splitlines()[-1] == "10 passed, 0 failed"
 
 
 def test_script_passes_values_as_literal_arguments(tmp_path):
@@ -45,10 +45,11 @@ def test_script_passes_values_as_literal_arguments(tmp_path):
     path = str(write_recorder(tmp_path)) + ":" + path_without_shipmark(tmp_path)
     harness("exec", tmp_path, PATH=path, RECORDER_DIR=str(recorder), WORKSPACE=str(workspace))
     argv, env = recorded(recorder)
+    # --json (the step's own option) comes before the user's args, which a `--` could end.
     assert argv == [
-        "deployment", "finish", "--status", "failure", "--name", "it's `id`",
+        "deployment", "finish", "--json", "--status", "failure", "--name", "it's `id`",
         "--target", "rb", "--host", "web-1", "--host", "web-2",
-        "--meta", "cmd=$(id)", "--meta", "glob=*", "--timeout", "5", "--meta", "x=$HOME", "--json",
+        "--meta", "cmd=$(id)", "--meta", "glob=*", "--timeout", "5", "--meta", "x=$HOME",
     ]
     assert env == {"SHIPMARK_ENVIRONMENT": '"; touch pwned.txt; echo "', "SHIPMARK_VERSION": "$(id)",
                    "SHIPMARK_FAIL_ON_ERROR": "", "SHIPMARK_TOKEN": SECRET}
