@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from wrapper_support import (HERE, REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
-                             version, write_recorder)
+from wrapper_support import (HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event, clean_env,
+                             file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
+                             recorded_events, run, snippet, tool, version, write_recorder)
 
 pytestmark = pytest.mark.wrappers
 
@@ -54,6 +55,24 @@ def test_script_passes_values_as_literal_arguments(tmp_path):
     assert env == {"SHIPMARK_ENVIRONMENT": '"; touch pwned.txt; echo "', "SHIPMARK_VERSION": "$(id)",
                    "SHIPMARK_FAIL_ON_ERROR": "", "SHIPMARK_TOKEN": SECRET}
     assert not list(tmp_path.rglob("pwned.txt"))
+
+
+def test_quoted_args_string_and_list_items_with_spaces(tmp_path):
+    """A string is split like the other wrappers split it; list items are passed as they are."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    events_file = tmp_path / "events.jsonl"
+    proc = harness("quoting", tmp_path, PATH=path_with_shipmark(), WORKSPACE=str(workspace), QUOTED_ARGS=QUOTED_ARGS,
+                   **file_target_env(events_file))
+    assert "installing" not in proc.stdout
+    # The step adds --json right after the command words; the rest is what GitHub and GitLab run.
+    shown = QUOTED_COMMAND_LINE.replace("shipmark deploy ", "shipmark deploy --json ")
+    assert shown + "\n" in proc.stdout, proc.stdout
+    assert shown + " --name 'blue green'\n" in proc.stdout, proc.stdout
+    from_string, from_list = recorded_events(events_file)
+    assert_quoted_args_event(from_string)
+    assert_quoted_args_event(from_list)
+    assert (from_string["name"], from_list["name"]) == (None, "blue green")
 
 
 def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits):

@@ -181,6 +181,12 @@ def path_without_shipmark(tmp: Path) -> str:
     return path
 
 
+def path_with_shipmark() -> str:
+    """PATH with the test environment's shipmark and shipmark-wrap first (shipmark "from the image")."""
+    found = tool("shipmark-wrap")
+    return os.pathsep.join([str(Path(found).parent), os.environ.get("PATH", "")])
+
+
 RECORDED_ENV = ("SHIPMARK_ENVIRONMENT", "SHIPMARK_VERSION", "SHIPMARK_FAIL_ON_ERROR", "SHIPMARK_TOKEN")
 
 
@@ -216,3 +222,23 @@ def recorded(recorder_dir: Path):
     argv = json.loads((recorder_dir / "argv.json").read_text())
     env = json.loads((recorder_dir / "env.json").read_text())
     return argv, env
+
+
+# The same quoted string is given to each wrapper's `args`; each must record the same event.
+QUOTED_ARGS = '--meta "note=two words" -e staging'
+QUOTED_COMMAND_LINE = "shipmark deploy --meta 'note=two words' -e staging"
+
+
+def file_target_env(events_file: Path) -> Dict[str, str]:
+    """A `log` file target, defined wholly in the environment."""
+    return {"SHIPMARK_TARGET_LOG_TYPE": "file", "SHIPMARK_TARGET_LOG_PATH": str(events_file)}
+
+
+def recorded_events(events_file: Path) -> List[dict]:
+    return [json.loads(line) for line in events_file.read_text().splitlines()] if events_file.exists() else []
+
+
+def assert_quoted_args_event(event: dict) -> None:
+    """What QUOTED_ARGS must produce: one word per quoted value, the option after it applied."""
+    assert (event["operation"], event["meta"], event["environment"]) == (
+        "deploy", {"note": "two words"}, "staging"), event

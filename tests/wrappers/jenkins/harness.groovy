@@ -5,6 +5,8 @@
  *   groovy harness.groovy exec      sh really runs the step's script; `shipmark-wrap` on PATH
  *                                   runs the real rule with a recorder (RECORDER_DIR) in place
  *                                   of shipmark, capturing argv and env
+ *   groovy harness.groovy quoting   sh really runs the real shipmark-wrap (on PATH): args as
+ *                                   a string (QUOTED_ARGS) and as a list
  *   groovy harness.groovy install   sh really runs; PATH has no shipmark, so the step installs
  *                                   PACKAGE into WORKSPACE_TMP and talks to RB_URL
  *
@@ -319,6 +321,15 @@ if (mode == 'unit') {
             credentialsId: 'rb-token',
         ])
         assert results == [[target: 'recorder', ok: true]]
+    }
+} else if (mode == 'quoting') {
+    // Real sh and the real shipmark-wrap on PATH; the caller checks the events it recorded.
+    scenario('shipmark: a quoted args string is split, list items with spaces are not') {
+        FakePipeline p = pipeline(true)
+        p.baseEnv.putAll(System.getenv())
+        p.step('shipmark', [args: System.getenv('QUOTED_ARGS')])
+        p.step('shipmark', [args: ['--meta', 'note=two words', '-e', 'staging', '--name', 'blue green']])
+        assert p.shCalls*.env*.SHIPMARK_WRAP_ARGS == [System.getenv('QUOTED_ARGS'), '']
     }
 } else if (mode == 'install') {
     scenario('shipmarkDeploy: installs PACKAGE once per build, records in_progress then failure') {
