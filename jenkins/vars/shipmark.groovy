@@ -5,10 +5,11 @@
  *
  * Tokens are bound with withCredentials and read by shipmark from the environment; the
  * shell script below is a constant single-quoted string, so no value (secret or not) is
- * ever interpolated by Groovy into a command line. Every option travels as an environment
- * variable and the script turns it into quoted arguments.
+ * ever interpolated by Groovy into a command line. Every option travels as a SHIPMARK_WRAP_*
+ * variable and `shipmark-wrap` turns them into shipmark's arguments (the rule all the
+ * wrappers share: docs/wrappers.md).
  *
- * shipmark comes from PATH, or is installed once per build from `package` (a pip
+ * shipmark (its `shipmark-wrap` command) comes from PATH, or is installed once per build from `package` (a pip
  * requirement) into a virtualenv under WORKSPACE_TMP. Needs the Credentials Binding and
  * Pipeline Utility Steps (readJSON) plugins. See shipmark.txt for every parameter.
  */
@@ -27,26 +28,28 @@ import groovy.transform.Field
     'config', 'failOnError', 'credentialsId', 'tokenVariable', 'credentials', PACKAGE,
 ]
 
-// Runs inside `sh`: installs or finds shipmark, builds argv from SHIPMARK_WRAP_*, runs it
-// with --json and reports the exit status on the last line of stdout. The ${...} in it are
-// shell expansions: the string is single-quoted on purpose, Groovy never interpolates it.
+// The ${...} in the two shell fragments below are shell expansions: the strings are
+// single-quoted on purpose, Groovy never interpolates them.
+
+// The only place the steps install shipmark: a shell function that finds `shipmark-wrap` on
+// PATH, or installs `package` once per build into a virtualenv under WORKSPACE_TMP.
 // groovylint-disable-next-line GStringExpressionWithinString
-@Field final String SCRIPT = '''\
-#!/bin/sh
-set -eu
-if command -v shipmark >/dev/null 2>&1; then
-  shipmark_bin=shipmark
-else
+@Field final String INSTALL = '''\
+shipmark_install() {
+  if command -v shipmark-wrap >/dev/null 2>&1; then
+    shipmark_wrap=shipmark-wrap
+    return 0
+  fi
   venv="${WORKSPACE_TMP:-${WORKSPACE:-$PWD}/.shipmark}/shipmark-venv"
   stamp="${BUILD_TAG:-}|${SHIPMARK_PACKAGE}"
-  if [ ! -x "$venv/bin/shipmark" ] || [ "$(cat "$venv/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
+  if [ ! -x "$venv/bin/shipmark-wrap" ] || [ "$(cat "$venv/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
     echo "shipmark: installing $SHIPMARK_PACKAGE into $venv" >&2
     rm -rf "$venv"
     # Without ensurepip (seconds saved per build) when the agent's pip can install into
     # another environment (pip >= 22.3: --python); else the usual way.
     python3 -m venv --without-pip "$venv"
     if python3 -m pip --python "$venv/bin/python" --version >/dev/null 2>&1; then
-      python3 -m pip --python "$venv/bin/python" install --quiet --disable-pip-version-check --no-input \
+      python3 -m pip --python "$venv/bin/python" install --quiet --disable-pip-version-check --no-input \\
         "$SHIPMARK_PACKAGE" >&2
     else
       rm -rf "$venv"
@@ -55,22 +58,21 @@ else
     fi
     printf '%s' "$stamp" >"$venv/.shipmark-build"
   fi
-  shipmark_bin="$venv/bin/shipmark"
-fi
-set -f
-# Split on purpose: the step only lets lowercase words through, and globbing is off.
-# shellcheck disable=SC2086
-set -- $SHIPMARK_WRAP_COMMAND
-IFS='
-'
-if [ -n "${SHIPMARK_WRAP_STATUS:-}" ]; then set -- "$@" --status "$SHIPMARK_WRAP_STATUS"; fi
-if [ -n "${SHIPMARK_WRAP_NAME:-}" ]; then set -- "$@" --name "$SHIPMARK_WRAP_NAME"; fi
-for item in ${SHIPMARK_WRAP_TARGETS:-}; do set -- "$@" --target "$item"; done
-for item in ${SHIPMARK_WRAP_HOSTS:-}; do set -- "$@" --host "$item"; done
-for item in ${SHIPMARK_WRAP_META:-}; do set -- "$@" --meta "$item"; done
-for item in ${SHIPMARK_WRAP_ARGS:-}; do set -- "$@" "$item"; done
+  shipmark_wrap="$venv/bin/shipmark-wrap"
+}
+'''
+
+// What `sh` runs: install, then shipmark-wrap builds the command line from SHIPMARK_WRAP_*
+// (see docs/wrappers.md) and runs it with --json; the exit status goes on the last line of
+// stdout, so that the results can be read even when shipmark fails.
+// groovylint-disable-next-line GStringExpressionWithinString
+@Field final String SCRIPT = '''\
+#!/bin/sh
+set -eu
+''' + INSTALL + '''\
+shipmark_install
 status=0
-"$shipmark_bin" "$@" --json || status=$?
+"$shipmark_wrap" --json || status=$?
 printf '\\n%s%s\\n' 'shipmark-exit-status: ' "$status"
 '''
 
@@ -117,7 +119,7 @@ String invalidParameters(Map args) {
     return offending ? "${offending} must not contain line breaks" : null
 }
 
-/** The withEnv list that carries every option to the shell script. */
+/** The withEnv list that carries every option to shipmark-wrap, set even when empty. */
 @NonCPS
 List<String> environment(Map opts) {
     List<String> vars = [
@@ -126,14 +128,15 @@ List<String> environment(Map opts) {
         "SHIPMARK_WRAP_TARGETS=${words(opts.targets).join(NEWLINE)}",
         "SHIPMARK_WRAP_HOSTS=${words(opts.hosts).join(NEWLINE)}",
         "SHIPMARK_WRAP_META=${metaPairs(opts.meta).join(NEWLINE)}",
-        "SHIPMARK_WRAP_ARGS=${strings(opts.args).join(NEWLINE)}",
+        "SHIPMARK_WRAP_ARGV=${argvLines(opts.args)}",
+        "SHIPMARK_WRAP_ARGS=${argsText(opts.args)}",
         "SHIPMARK_WRAP_STATUS=${opts.status ?: ''}",
         "SHIPMARK_WRAP_NAME=${opts.name ?: ''}",
+        "SHIPMARK_WRAP_ENVIRONMENT=${opts.environment ?: ''}",
+        "SHIPMARK_WRAP_VERSION=${opts.version ?: ''}",
+        "SHIPMARK_WRAP_CONFIG=${opts.config ?: ''}",
+        "SHIPMARK_WRAP_FAIL_ON_ERROR=${opts.failOnError ? 'true' : 'false'}",
     ]
-    if (opts.environment) { vars << "SHIPMARK_ENVIRONMENT=${opts.environment}" }
-    if (opts.version) { vars << "SHIPMARK_VERSION=${opts.version}" }
-    if (opts.config) { vars << "SHIPMARK_CONFIG=${opts.config}" }
-    if (opts.failOnError) { vars << 'SHIPMARK_FAIL_ON_ERROR=true' }
     return vars*.toString()
 }
 
@@ -160,9 +163,26 @@ List<String> strings(Object value) {
     if (value == null) {
         return []
     }
-    // groovylint-disable-next-line Instanceof
-    List items = value instanceof Collection ? value.toList() : [value]
+    List items = isList(value) ? value.toList() : [value]
     return items*.toString()
+}
+
+/** args given as a list: one argument per item, as it is, each ended by a line break ('' survives). */
+@NonCPS
+String argvLines(Object args) {
+    return isList(args) ? strings(args).collect { item -> item + NEWLINE }.join('') : ''
+}
+
+/** args given as a string: shipmark-wrap splits it like a shell splits words. */
+@NonCPS
+String argsText(Object args) {
+    return args == null || isList(args) ? '' : args.toString()
+}
+
+@NonCPS
+boolean isList(Object value) {
+    // groovylint-disable-next-line Instanceof
+    return value instanceof Collection
 }
 
 /** Items of a list, or of a string separated by commas or whitespace. */

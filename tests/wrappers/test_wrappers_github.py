@@ -14,7 +14,8 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from wrapper_support import CONFIG, DEPLOY_SH, HERE, clean_env, make_repo, run, snippet, tool
+from wrapper_support import (CONFIG, DEPLOY_SH, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, assert_quoted_args_event,
+                             clean_env, make_repo, recorded_events, run, snippet, tool)
 
 pytestmark = pytest.mark.wrappers
 
@@ -22,7 +23,6 @@ SETUP_PYTHON = "actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c"
 WORKFLOWS = HERE / "github" / "workflows"
 TOKEN = "rb-secret-token-5d9e"
 PLAIN_TOKEN = "plain-token-not-a-secret-71c2"
-
 
 
 class ActRun:
@@ -67,10 +67,6 @@ def act(repo: Path, workflow: str, home: Path, *, event: Optional[dict] = None, 
         except ValueError:
             entries.append({"msg": line})
     return ActRun(proc, entries)
-
-
-def events(path: Path) -> List[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_deploy_snippet_records_and_exposes_outputs(tmp_path, act_home, releasebits):
@@ -150,6 +146,18 @@ def test_hostile_inputs_are_data_not_code(tmp_path, act_home, releasebits):
     assert not list(act_home.rglob("pwned.txt"))
 
 
+def test_args_are_split_like_a_shell_splits_words(tmp_path, act_home):
+    """The same quoted string as the other wrappers' args, the same event; -e in args beats the input."""
+    repo = make_repo(tmp_path / "repo")
+    events_file = tmp_path / "events.jsonl"
+    result = act(repo, str(WORKFLOWS / "quoting.yml"), act_home,
+                 variables={"QUOTED_ARGS": QUOTED_ARGS, "EVENTS_FILE": str(events_file)})
+    assert result.returncode == 0, result
+    assert QUOTED_COMMAND_LINE in result.log, result
+    (event,) = recorded_events(events_file)
+    assert_quoted_args_event(event)
+
+
 def test_rejected_delivery_fails_the_step_with_an_annotation(tmp_path, act_home, releasebits):
     releasebits.fail_with = 401
     repo = make_repo(tmp_path / "repo")
@@ -171,7 +179,7 @@ def test_lifecycle_snippet_records_start_and_final_state(tmp_path, act_home, rel
         result = act(repo, ".github/workflows/deploy.yml", act_home, secrets={"RELEASEBITS_TOKEN": TOKEN},
                      env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file), "DEPLOY_FAIL": fail})
         assert result.returncode == (0 if final == "success" else 1), result
-        recorded = events(log_file)
+        recorded = recorded_events(log_file)
         assert [(e["operation"], e["status"], e["environment"]) for e in recorded] == [
             ("deploy", "in_progress", "production"), ("deploy", final, "production")], result
         # The second use of the action on this runner reuses the virtualenv.
@@ -188,7 +196,7 @@ def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
                  secrets={"RELEASEBITS_TOKEN": TOKEN},
                  env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file)})
     assert result.returncode == 0, result
-    recorded = events(log_file)
+    recorded = recorded_events(log_file)
     assert [(e["operation"], e["version"]) for e in recorded] == [
         ("build_create", "v1.2.3"), ("release_create", "v1.2.3")], result
     assert recorded[1]["name"] == "v1.2.3"

@@ -14,8 +14,9 @@ from typing import Dict
 import pytest
 import yaml
 
-from wrapper_support import (CONFIG, DEPLOY_SH, REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
-                             write_recorder)
+from wrapper_support import (CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event,
+                             clean_env, file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
+                             recorded_events, run, snippet, tool, write_recorder)
 
 pytestmark = pytest.mark.wrappers
 
@@ -83,7 +84,7 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits):
 
 
 def test_inputs_and_shipmark_from_the_image(tmp_path):
-    """With shipmark on PATH nothing is installed; inputs become exact arguments and variables."""
+    """With shipmark-wrap on PATH nothing is installed; inputs become exact arguments and variables."""
     pipeline = localize(snippet("gitlab"), environment="$(id)", version="9.9.9", targets="rb, log",
                         **{"fail-on-error": True})
     pipeline = {"include": pipeline["include"],
@@ -101,3 +102,18 @@ def test_inputs_and_shipmark_from_the_image(tmp_path):
     assert env["SHIPMARK_ENVIRONMENT"] == "$(id)"
     assert env["SHIPMARK_VERSION"] == "9.9.9"
     assert env["SHIPMARK_FAIL_ON_ERROR"] == "true"
+
+
+def test_args_are_split_like_a_shell_splits_words(tmp_path):
+    """SHIPMARK_ARGS with a quoted value: the same string as the other wrappers' args, the same event."""
+    pipeline = localize(snippet("gitlab"))
+    pipeline = {"include": pipeline["include"],
+                "record": {"extends": ".shipmark-deploy", "variables": {"SHIPMARK_ARGS": QUOTED_ARGS}}}
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(pipeline, sort_keys=False)})
+    events_file = tmp_path / "events.jsonl"
+    proc = gitlab_ci_local(repo, tmp_path / "home", path_with_shipmark(), file_target_env(events_file))
+    assert proc.returncode == 0, proc.stdout[-10000:]
+    assert "installing" not in proc.stdout
+    assert QUOTED_COMMAND_LINE in proc.stdout, proc.stdout[-10000:]
+    (event,) = recorded_events(events_file)
+    assert_quoted_args_event(event)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from wrapper_support import (HERE, REPO, clean_env, make_repo, path_without_shipmark, recorded, run, snippet, tool,
-                             version, write_recorder)
+from wrapper_support import (HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event, clean_env,
+                             file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
+                             recorded_events, run, snippet, tool, version, write_recorder)
 
 pytestmark = pytest.mark.wrappers
 
@@ -34,7 +35,7 @@ def harness(mode: str, cwd: Path, **env: str):
 def test_steps_build_the_exact_command_and_handle_failures(tmp_path):
     """Exact sh script, environment and credential bindings; failure, abort and rethrow paths."""
     proc = harness("unit", tmp_path)
-    assert proc.stdout.splitlines()[-1] == "9 passed, 0 failed"
+    assert proc.stdout.splitlines()[-1] == "10 passed, 0 failed"
 
 
 def test_script_passes_values_as_literal_arguments(tmp_path):
@@ -45,14 +46,33 @@ def test_script_passes_values_as_literal_arguments(tmp_path):
     path = str(write_recorder(tmp_path)) + ":" + path_without_shipmark(tmp_path)
     harness("exec", tmp_path, PATH=path, RECORDER_DIR=str(recorder), WORKSPACE=str(workspace))
     argv, env = recorded(recorder)
+    # --json (the step's own option) comes before the user's args, which a `--` could end.
     assert argv == [
-        "deployment", "finish", "--status", "failure", "--name", "it's `id`",
+        "deployment", "finish", "--json", "--status", "failure", "--name", "it's `id`",
         "--target", "rb", "--host", "web-1", "--host", "web-2",
-        "--meta", "cmd=$(id)", "--meta", "glob=*", "--timeout", "5", "--meta", "x=$HOME", "--json",
+        "--meta", "cmd=$(id)", "--meta", "glob=*", "--timeout", "5", "--meta", "x=$HOME",
     ]
     assert env == {"SHIPMARK_ENVIRONMENT": '"; touch pwned.txt; echo "', "SHIPMARK_VERSION": "$(id)",
                    "SHIPMARK_FAIL_ON_ERROR": "", "SHIPMARK_TOKEN": SECRET}
     assert not list(tmp_path.rglob("pwned.txt"))
+
+
+def test_quoted_args_string_and_list_items_with_spaces(tmp_path):
+    """A string is split like the other wrappers split it; list items are passed as they are."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    events_file = tmp_path / "events.jsonl"
+    proc = harness("quoting", tmp_path, PATH=path_with_shipmark(), WORKSPACE=str(workspace), QUOTED_ARGS=QUOTED_ARGS,
+                   **file_target_env(events_file))
+    assert "installing" not in proc.stdout
+    # The step adds --json right after the command words; the rest is what GitHub and GitLab run.
+    shown = QUOTED_COMMAND_LINE.replace("shipmark deploy ", "shipmark deploy --json ")
+    assert shown + "\n" in proc.stdout, proc.stdout
+    assert shown + " --name 'blue green'\n" in proc.stdout, proc.stdout
+    from_string, from_list = recorded_events(events_file)
+    assert_quoted_args_event(from_string)
+    assert_quoted_args_event(from_list)
+    assert (from_string["name"], from_list["name"]) == (None, "blue green")
 
 
 def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits):

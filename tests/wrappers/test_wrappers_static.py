@@ -1,8 +1,8 @@
 """Static checks of the wrappers: zizmor, actionlint, check-jsonschema, shellcheck, yamllint.
 
 Each check also covers the snippets of docs/wrappers.md, and every shell script the
-wrappers run: actions/_shared/run.sh, the GitLab template's scripts and the Jenkins step's
-`sh` script.
+wrappers run: actions/_shared/run.sh and install.sh, the GitLab template's scripts and the
+Jenkins step's `sh` script.
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_check_jsonschema_gitlab(tmp_path):
 
 
 def test_shellcheck_every_script(tmp_path):
-    scripts = [REPO / "actions" / "_shared" / "run.sh", HERE / "install-tools.sh"]
+    scripts = [REPO / "actions" / "_shared" / "install.sh", HERE / "install-tools.sh"]
 
     # GitLab: every script line of the template, in order, as one POSIX sh script.
     _, body = gitlab_documents()
@@ -106,15 +106,20 @@ def test_shellcheck_every_script(tmp_path):
     gitlab.write_text("#!/bin/sh\n" + "\n".join(lines) + "\n")
     scripts.append(gitlab)
 
-    # Jenkins: the constant handed to `sh` (a single-quoted Groovy string: only \\ is an escape).
+    # Jenkins: the constant handed to `sh`, with the INSTALL fragment between its two halves
+    # (single-quoted Groovy strings: only \\ is an escape, and \ before a line break joins lines).
     groovy = (REPO / "jenkins" / "vars" / "shipmark.groovy").read_text()
-    match = re.search(r"String SCRIPT = '''\\\n(.*?)'''", groovy, re.S)
-    assert match, "SCRIPT not found in shipmark.groovy"
+    install = re.search(r"String INSTALL = '''\\\n(.*?)'''", groovy, re.S)
+    script = re.search(r"String SCRIPT = '''\\\n(.*?)''' \+ INSTALL \+ '''\\\n(.*?)'''", groovy, re.S)
+    assert install and script, "INSTALL or SCRIPT not found in shipmark.groovy"
     jenkins = tmp_path / "jenkins-step.sh"
-    jenkins.write_text(match.group(1).replace("\\\\", "\\"))
+    jenkins.write_text((script.group(1) + install.group(1) + script.group(2)).replace("\\\\", "\\"))
     scripts.append(jenkins)
 
     run([tool("shellcheck"), "--severity=style", *map(str, scripts)], cwd=REPO, env=tools_env())
+    # run.sh sources install.sh: checked together, so that shellcheck sees what it defines.
+    run([tool("shellcheck"), "--severity=style", "--external-sources", "actions/_shared/run.sh"],
+        cwd=REPO, env=tools_env())
     # The unescaped Jenkins script really is what sh receives (checked by the harness too).
     assert jenkins.read_text().startswith("#!/bin/sh\nset -eu\n")
 

@@ -167,7 +167,7 @@ def snippet(name: str) -> str:
 
 
 def path_without_shipmark(tmp: Path) -> str:
-    """PATH with no `shipmark` on it, but with python3 (the base interpreter) first."""
+    """PATH with no `shipmark` or `shipmark-wrap` on it, but with python3 (the base interpreter) first."""
     pybin = tmp / "python-only"
     pybin.mkdir(exist_ok=True)
     base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
@@ -175,35 +175,70 @@ def path_without_shipmark(tmp: Path) -> str:
     if not link.exists():
         link.symlink_to(base)
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
-            if d and not (Path(d) / "shipmark").exists()]
+            if d and not any((Path(d) / name).exists() for name in ("shipmark", "shipmark-wrap"))]
     path = os.pathsep.join([str(pybin)] + dirs)
-    assert shutil.which("shipmark", path=path) is None
+    assert shutil.which("shipmark", path=path) is None and shutil.which("shipmark-wrap", path=path) is None
     return path
+
+
+def path_with_shipmark() -> str:
+    """PATH with the test environment's shipmark and shipmark-wrap first (shipmark "from the image")."""
+    found = tool("shipmark-wrap")
+    return os.pathsep.join([str(Path(found).parent), os.environ.get("PATH", "")])
 
 
 RECORDED_ENV = ("SHIPMARK_ENVIRONMENT", "SHIPMARK_VERSION", "SHIPMARK_FAIL_ON_ERROR", "SHIPMARK_TOKEN")
 
 
 def write_recorder(tmp: Path) -> Path:
-    """A fake `shipmark` (in the returned bin dir) that records argv and env in RECORDER_DIR."""
+    """A `shipmark-wrap` (in the returned bin dir) that runs the real rule of shipmark.wrap with
+    shipmark itself replaced by a recorder: argv and some variables go to RECORDER_DIR."""
     bindir = tmp / "recorder-bin"
     bindir.mkdir(exist_ok=True)
-    script = bindir / "shipmark"
-    env_lines = "".join(f'printf "%s\\n" "{name}=${{{name}:-}}" >>"$RECORDER_DIR/env"\n' for name in RECORDED_ENV)
+    script = bindir / "shipmark-wrap"
     script.write_text(
-        "#!/bin/sh\n"
-        "# Test stand-in for shipmark: records its arguments, one per line, and some variables.\n"
-        ': >"$RECORDER_DIR/argv"\n'
-        ': >"$RECORDER_DIR/env"\n'
-        'for arg in "$@"; do printf "%s\\n" "$arg" >>"$RECORDER_DIR/argv"; done\n'
-        + env_lines +
-        "echo '[{\"target\": \"recorder\", \"ok\": true}]'\n")
+        f"#!{sys.executable}\n"
+        "# Test stand-in for shipmark-wrap: the real rule, a recorder in place of shipmark.cli.\n"
+        "import json, os, sys, types\n"
+        "import shipmark\n"
+        "def record(argv):\n"
+        "    folder = os.environ['RECORDER_DIR']\n"
+        "    with open(os.path.join(folder, 'argv.json'), 'w') as out:\n"
+        "        json.dump(argv, out)\n"
+        "    with open(os.path.join(folder, 'env.json'), 'w') as out:\n"
+        f"        json.dump({{name: os.environ.get(name, '') for name in {RECORDED_ENV!r}}}, out)\n"
+        "    print('[{\"target\": \"recorder\", \"ok\": true}]')\n"
+        "recorder = types.ModuleType('shipmark.cli')\n"
+        "recorder.main = record\n"
+        "sys.modules['shipmark.cli'] = shipmark.cli = recorder\n"
+        "from shipmark.wrap import main\n"
+        "main()\n")
     script.chmod(0o755)
     return bindir
 
 
 def recorded(recorder_dir: Path):
-    """(argv list, env dict) written by the fake shipmark."""
-    argv = (recorder_dir / "argv").read_text().splitlines()
-    env = dict(line.split("=", 1) for line in (recorder_dir / "env").read_text().splitlines())
+    """(argv list, env dict) that the recorder received from the rule."""
+    argv = json.loads((recorder_dir / "argv.json").read_text())
+    env = json.loads((recorder_dir / "env.json").read_text())
     return argv, env
+
+
+# The same quoted string is given to each wrapper's `args`; each must record the same event.
+QUOTED_ARGS = '--meta "note=two words" -e staging'
+QUOTED_COMMAND_LINE = "shipmark deploy --meta 'note=two words' -e staging"
+
+
+def file_target_env(events_file: Path) -> Dict[str, str]:
+    """A `log` file target, defined wholly in the environment."""
+    return {"SHIPMARK_TARGET_LOG_TYPE": "file", "SHIPMARK_TARGET_LOG_PATH": str(events_file)}
+
+
+def recorded_events(events_file: Path) -> List[dict]:
+    return [json.loads(line) for line in events_file.read_text().splitlines()] if events_file.exists() else []
+
+
+def assert_quoted_args_event(event: dict) -> None:
+    """What QUOTED_ARGS must produce: one word per quoted value, the option after it applied."""
+    assert (event["operation"], event["meta"], event["environment"]) == (
+        "deploy", {"note": "two words"}, "staging"), event

@@ -2,8 +2,11 @@
  * A small Jenkins stand-in for the shipmark shared-library steps (jenkins/vars/*.groovy).
  *
  *   groovy harness.groovy unit      pipeline steps stubbed: exact sh script, env, bindings
- *   groovy harness.groovy exec      sh really runs the step's script; `shipmark` on PATH is
- *                                   a recorder (RECORDER_DIR) that captures argv and env
+ *   groovy harness.groovy exec      sh really runs the step's script; `shipmark-wrap` on PATH
+ *                                   runs the real rule with a recorder (RECORDER_DIR) in place
+ *                                   of shipmark, capturing argv and env
+ *   groovy harness.groovy quoting   sh really runs the real shipmark-wrap (on PATH): args as
+ *                                   a string (QUOTED_ARGS) and as a list
  *   groovy harness.groovy install   sh really runs; PATH has no shipmark, so the step installs
  *                                   PACKAGE into WORKSPACE_TMP and talks to RB_URL
  *
@@ -194,13 +197,14 @@ if (mode == 'unit') {
             SHIPMARK_WRAP_TARGETS: 'rb\nlog',
             SHIPMARK_WRAP_HOSTS: 'web-1\nweb-2',
             SHIPMARK_WRAP_META: 'team=web\nnote=a b',
-            SHIPMARK_WRAP_ARGS: '--timeout\n5',
+            SHIPMARK_WRAP_ARGV: '--timeout\n5\n',
+            SHIPMARK_WRAP_ARGS: '',
             SHIPMARK_WRAP_STATUS: 'success',
             SHIPMARK_WRAP_NAME: 'blue',
-            SHIPMARK_ENVIRONMENT: 'prod',
-            SHIPMARK_VERSION: '1.2.3',
-            SHIPMARK_CONFIG: 'ci/shipmark.yml',
-            SHIPMARK_FAIL_ON_ERROR: 'true',
+            SHIPMARK_WRAP_ENVIRONMENT: 'prod',
+            SHIPMARK_WRAP_VERSION: '1.2.3',
+            SHIPMARK_WRAP_CONFIG: 'ci/shipmark.yml',
+            SHIPMARK_WRAP_FAIL_ON_ERROR: 'true',
             SHIPMARK_TOKEN: SECRET,
         ]
         assert p.bindingsSeen == [[[$class: 'StringBinding', credentialsId: 'rb-token', variable: 'SHIPMARK_TOKEN']]]
@@ -215,12 +219,22 @@ if (mode == 'unit') {
         Map env = p.shCalls[0].env
         assert env.SHIPMARK_WRAP_COMMAND == 'release create'
         assert env.RELEASEBITS_TOKEN == SECRET && env.DEPLOYBOT_TOKEN == 'db-secret'
+        assert env.SHIPMARK_WRAP_ENVIRONMENT == '' && env.SHIPMARK_WRAP_FAIL_ON_ERROR == 'false'
         assert !env.containsKey('SHIPMARK_ENVIRONMENT') && !env.containsKey('SHIPMARK_FAIL_ON_ERROR')
+        assert env.SHIPMARK_WRAP_ARGV == '' && env.SHIPMARK_WRAP_ARGS == ''
         assert p.bindingsSeen[0]*.variable == ['RELEASEBITS_TOKEN', 'DEPLOYBOT_TOKEN']
         FakePipeline bare = pipeline(false)
         bare.step('shipmark', [:])
         assert bare.shCalls[0].env.SHIPMARK_WRAP_COMMAND == 'deploy'
         assert bare.bindingsSeen == [[]]
+    }
+
+    scenario('shipmark: args as a list pass item by item, as a string they are split by shipmark-wrap') {
+        FakePipeline p = pipeline(false)
+        p.step('shipmark', [args: ['--meta', 'note=two words', '--name', '']])
+        p.step('shipmark', [args: '--meta "note=two words" -e staging'])
+        assert p.shCalls*.env*.SHIPMARK_WRAP_ARGV == ['--meta\nnote=two words\n--name\n\n', '']
+        assert p.shCalls*.env*.SHIPMARK_WRAP_ARGS == ['', '--meta "note=two words" -e staging']
     }
 
     scenario('shipmark: non-zero exit status fails the step after parsing') {
@@ -254,7 +268,7 @@ if (mode == 'unit') {
         assert p.log == ['sh: shipmark deployment start', 'body', 'sh: shipmark deployment finish']
         assert p.shCalls*.env*.SHIPMARK_WRAP_COMMAND == ['deployment start', 'deployment finish']
         assert p.shCalls*.env*.SHIPMARK_WRAP_STATUS == ['', 'success']
-        assert p.shCalls*.env*.SHIPMARK_ENVIRONMENT == ['prod', 'prod']
+        assert p.shCalls*.env*.SHIPMARK_WRAP_ENVIRONMENT == ['prod', 'prod']
         assert p.shCalls*.env*.SHIPMARK_TOKEN == [SECRET, SECRET]
     }
 
@@ -307,6 +321,15 @@ if (mode == 'unit') {
             credentialsId: 'rb-token',
         ])
         assert results == [[target: 'recorder', ok: true]]
+    }
+} else if (mode == 'quoting') {
+    // Real sh and the real shipmark-wrap on PATH; the caller checks the events it recorded.
+    scenario('shipmark: a quoted args string is split, list items with spaces are not') {
+        FakePipeline p = pipeline(true)
+        p.baseEnv.putAll(System.getenv())
+        p.step('shipmark', [args: System.getenv('QUOTED_ARGS')])
+        p.step('shipmark', [args: ['--meta', 'note=two words', '-e', 'staging', '--name', 'blue green']])
+        assert p.shCalls*.env*.SHIPMARK_WRAP_ARGS == [System.getenv('QUOTED_ARGS'), '']
     }
 } else if (mode == 'install') {
     scenario('shipmarkDeploy: installs PACKAGE once per build, records in_progress then failure') {
