@@ -191,12 +191,17 @@ class Runtime:
         return self._context
 
 
+def _resolver(rt: Runtime, o: Dict[str, Any]):
+    from shipmark.config import Resolver
+
+    return Resolver(o, rt.env, rt.settings.defaults)
+
+
 def _build_events(rt: Runtime, kind: str, operation: str, status: str, o: Dict[str, Any]) -> List[Any]:
     from shipmark.events import build_events
 
     return build_events(kind=kind, operation=operation, status=status, options=o, context=rt.context,
-                        env=rt.env, default_version=rt.settings.defaults.version,
-                        default_environment=rt.settings.defaults.environment)
+                        settings=_resolver(rt, o))
 
 
 def _select(rt: Runtime, operation: str, names: Sequence[str]) -> List[Tuple[Any, bool]]:
@@ -207,47 +212,16 @@ def _select(rt: Runtime, operation: str, names: Sequence[str]) -> List[Tuple[Any
 
 def _options(rt: Runtime, o: Dict[str, Any], spool_ok: bool = True):
     from shipmark.deliver import Options
-    from shipmark.output import is_set
     from shipmark.spool import spool_path
 
-    fail = o.get("fail_on_error")
-    if fail is None:
-        fail = is_set(rt.env.get("SHIPMARK_FAIL_ON_ERROR")) or rt.settings.defaults.fail_on_error
-    timeout = o.get("timeout") or _env_float(rt, "SHIPMARK_TIMEOUT") or rt.settings.defaults.timeout
+    settings = _resolver(rt, o)
+    fail, timeout = settings.fail_on_error().value, settings.timeout().value
     return Options(
         dry_run=bool(o.get("dry_run")), timeout=timeout, wait=bool(o.get("wait")),
-        wait_timeout=float(o.get("wait_timeout") or 600), fail_on_error=bool(fail),
+        wait_timeout=float(o.get("wait_timeout") or 600), fail_on_error=fail,
         spool_path=spool_path(rt.settings.spool, rt.env) if spool_ok else None,
-        concurrency=_concurrency(rt),
+        concurrency=settings.concurrency().value,
     )
-
-
-def _concurrency(rt: Runtime) -> int:
-    """SHIPMARK_CONCURRENCY, else defaults.concurrency, else the built-in default."""
-    from shipmark.config import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
-    from shipmark.errors import ConfigError
-
-    raw = rt.env.get("SHIPMARK_CONCURRENCY", "").strip()
-    if not raw:
-        return rt.settings.defaults.concurrency or DEFAULT_CONCURRENCY
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
-        raise ConfigError(f"SHIPMARK_CONCURRENCY={raw!r}: expected a whole number from 1 to {MAX_CONCURRENCY}")
-    return int(raw)
-
-
-def _env_float(rt: Runtime, name: str) -> Optional[float]:
-    from shipmark.errors import ConfigError
-
-    raw = rt.env.get(name)
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r}: must be positive")
-    return value
 
 
 def _finish(rt: Runtime, report: Any, *, list_mode: bool = False) -> int:
@@ -534,9 +508,10 @@ def release_restore(**o: Any) -> None:
 
 
 def _require_version(o: Dict[str, Any], command: str) -> None:
+    from shipmark.config import Resolver
     from shipmark.errors import UsageError
 
-    if not o.get("version") and not os.environ.get("SHIPMARK_VERSION"):
+    if not Resolver(o, os.environ).version_named():
         raise UsageError(f"`{command}` names the release with --version")
 
 
