@@ -53,6 +53,20 @@ def require_version(flags: Mapping[str, Any], command: str, env: Optional[Mappin
         raise UsageError(f"`{command}` names the release with --version")
 
 
+def request_fields(declared: Optional[Mapping[Any, Any]]) -> Dict[str, Any]:
+    """Where declared options' values go in a Request: their own ``field``, else ``options`` by name."""
+    fields: Dict[str, Any] = {}
+    options: Dict[str, Any] = {}
+    for option, value in (declared or {}).items():
+        if option.field:
+            fields[option.field] = value
+        else:
+            options[option.name] = value
+    if options:
+        fields["options"] = options
+    return fields
+
+
 @dataclass
 class Delivery:
     """What a recording command did: its events, and the report (None: no target, nothing sent)."""
@@ -124,10 +138,12 @@ class App:
                 for config, explicit in selected for event in events]
 
     # -- commands ----------------------------------------------------------------
-    def record(self, command: str, kind: str, status: str, **fields: Any) -> Delivery:
+    def record(self, command: str, kind: str, status: str, *, declared: Optional[Mapping[Any, Any]] = None,
+               **fields: Any) -> Delivery:
         """A command that records something: build its events, pick targets, deliver.
 
-        ``fields`` are Request fields (build, id, reason, options).
+        ``fields`` are Request fields (build, id, reason); ``declared`` the values of the
+        options backends declare (shipmark.targets.CliOption), placed by ``request_fields``.
         """
         from shipmark import deliver
         from shipmark.config import ENVIRONMENT, FLAG
@@ -145,10 +161,10 @@ class App:
         # -e, SHIPMARK_ENVIRONMENT or the CI job's, not the config's defaults: see Request.environment_explicit.
         explicit = self.resolved.environment(self.context.environment).source in (FLAG, ENVIRONMENT)
         jobs = self._jobs(selected, events, params, operation=operation, command=command,
-                          environment_explicit=explicit, **fields)
+                          environment_explicit=explicit, **fields, **request_fields(declared))
         return Delivery(events, deliver.run(jobs, options, self.console))
 
-    def query(self, command: str, **fields: Any) -> "Report":
+    def query(self, command: str, *, declared: Optional[Mapping[Any, Any]] = None, **fields: Any) -> "Report":
         """Lists and operations on an existing record (--id): no CI event, nothing spooled."""
         from shipmark import deliver
         from shipmark.errors import UsageError
@@ -162,7 +178,8 @@ class App:
         event = Event(kind="query", operation=operation, version=self.flags.get("version"),
                       environment=self.flags.get("environment"), context=Context())
         jobs = self._jobs(selected, [event], self._params(), operation=operation,
-                          environment_explicit=bool(self.flags.get("environment")), **fields)
+                          environment_explicit=bool(self.flags.get("environment")), **fields,
+                          **request_fields(declared))
         return deliver.run(jobs, self.options(spool=False), self.console)
 
     def discover(self, name: str) -> "Report":

@@ -5,17 +5,17 @@ from typing import Any, Optional
 
 import click
 
+from shipmark.cli.declared import BackendOptionsCommand
 from shipmark.cli.group import ShipmarkGroup, query, record
 from shipmark.cli.options import EPILOG, event_options, list_options, record_options, status_option
 
 KIND = "deployment"
 
 
-@click.command("deploy", epilog=EPILOG)
+@click.command("deploy", cls=BackendOptionsCommand, epilog=EPILOG)
 @status_option("success", "Deployment status.")
-@click.option("--build", metavar="NUMBER", help="BuildMaster: build to deploy (default: the newest of the release).")
 @event_options
-def deploy_cmd(status: str, build: Optional[str], **o: Any) -> None:
+def deploy_cmd(status: str, **o: Any) -> None:
     """Record (or trigger) a deployment. Same as `deployment create`.
 
     \b
@@ -23,7 +23,7 @@ def deploy_cmd(status: str, build: Optional[str], **o: Any) -> None:
     BuildMaster deploys a build of release --version to stage -e; Aviator records
     the release candidate --version as deployed to -e.
     """
-    record(KIND, status, o, build=build)
+    record(KIND, status, o)
 
 
 @click.group("deployment", cls=ShipmarkGroup)
@@ -31,7 +31,7 @@ def deployment_group() -> None:
     """Deployments: start, finish, update, get, list, retry."""
 
 
-@deployment_group.command("create", epilog=EPILOG)
+@deployment_group.command("create", cls=BackendOptionsCommand, epilog=EPILOG)
 @status_option("success", "Deployment status.")
 @event_options
 def deployment_create(status: str, **o: Any) -> None:
@@ -39,14 +39,14 @@ def deployment_create(status: str, **o: Any) -> None:
     record(KIND, status, o)
 
 
-@deployment_group.command("start", epilog=EPILOG)
+@deployment_group.command("start", cls=BackendOptionsCommand, epilog=EPILOG)
 @event_options
 def deployment_start(**o: Any) -> None:
     """Record that a deployment started (status in_progress)."""
     record(KIND, "in_progress", o)
 
 
-@deployment_group.command("finish", epilog=EPILOG)
+@deployment_group.command("finish", cls=BackendOptionsCommand, epilog=EPILOG)
 @status_option("success", "Final status.")
 @event_options
 def deployment_finish(status: str, **o: Any) -> None:
@@ -58,7 +58,7 @@ def deployment_finish(status: str, **o: Any) -> None:
     record(KIND, status, o)
 
 
-@deployment_group.command("update", epilog=EPILOG)
+@deployment_group.command("update", cls=BackendOptionsCommand, epilog=EPILOG)
 @status_option("success", "New status.")
 @click.option("--id", "record_id", metavar="ID", help="The remote deployment to update, where the service needs one.")
 @event_options
@@ -67,7 +67,7 @@ def deployment_update(status: str, record_id: Optional[str], **o: Any) -> None:
     record(KIND, status, o, id=record_id)
 
 
-@deployment_group.command("get", epilog=EPILOG)
+@deployment_group.command("get", cls=BackendOptionsCommand, epilog=EPILOG)
 @click.option("--id", "record_id", required=True, metavar="ID", help="The remote deployment id.")
 @record_options
 def deployment_get(record_id: str, **o: Any) -> None:
@@ -75,7 +75,7 @@ def deployment_get(record_id: str, **o: Any) -> None:
     query(o, id=record_id)
 
 
-@deployment_group.command("retry", epilog=EPILOG)
+@deployment_group.command("retry", cls=BackendOptionsCommand, epilog=EPILOG)
 @click.option("--id", "record_id", required=True, metavar="ID", help="The failed remote deployment to retry.")
 @record_options
 def deployment_retry(record_id: str, **o: Any) -> None:
@@ -83,7 +83,7 @@ def deployment_retry(record_id: str, **o: Any) -> None:
     query(o, id=record_id)
 
 
-@deployment_group.command("list", epilog=EPILOG)
+@deployment_group.command("list", cls=BackendOptionsCommand, epilog=EPILOG)
 @list_options
 def deployment_list(**o: Any) -> None:
     """List deployments (table; --json for JSON)."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 import click
 
 from shipmark import __version__
+from shipmark.cli.declared import declared_values
 from shipmark.cli.options import set_debug
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,8 +108,9 @@ def record(kind: str, status: str, o: Dict[str, Any], **fields: Any) -> None:
     """A recording command: deliver its event(s) (or show them, with no target) and exit with the status."""
     from shipmark import render
 
+    declared = declared_values(o)
     app = open_app(o)
-    done = app.record(command_words(), kind, status, **fields)
+    done = app.record(command_words(), kind, status, declared=declared, **fields)
     if done.report is None:
         click.get_current_context().exit(render.unsent_events(app.console, done.events))
     click.get_current_context().exit(render.report(app.console, done.report))
@@ -118,8 +120,9 @@ def query(o: Dict[str, Any], *, list_mode: bool = False, **fields: Any) -> None:
     """A command that reads or lists existing records (no CI event, nothing spooled); exits with the status."""
     from shipmark import render
 
+    declared = declared_values(o)
     app = open_app(o)
-    report = app.query(command_words(), **fields)
+    report = app.query(command_words(), declared=declared, **fields)
     click.get_current_context().exit(render.report(app.console, report, list_mode=list_mode))
 
 

@@ -1,13 +1,16 @@
 """The option sets commands share, so each flag is declared (and documented) once.
 
 Decorators apply bottom-up, so each set adds its options in reverse: they then
-appear in --help in the order written here, after the command's own options.
+appear in --help in the order written here, after the command's own options and
+the options backends declare for the command (shipmark.cli.declared).
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
 import click
+
+from shipmark.cli.declared import SharedOption
 
 STATUSES = ("queued", "in_progress", "success", "failure", "cancelled", "skipped")
 EPILOG = ("Exit status: 0 delivered (vendor outages are tolerated unless --fail-on-error), "
@@ -20,8 +23,12 @@ def set_debug(ctx: click.Context, _param: Any, value: bool) -> bool:
     return value
 
 
+def shared(*names: str, **kwargs: Any) -> Callable:
+    return click.option(*names, cls=SharedOption, **kwargs)
+
+
 def debug_option() -> Callable:
-    return click.option("--debug", is_flag=True, expose_value=False, callback=set_debug,
+    return shared("--debug", is_flag=True, expose_value=False, callback=set_debug,
                         help="Show a traceback on errors.")
 
 
@@ -33,10 +40,10 @@ def _apply(fn: Callable, options: list) -> Callable:
 
 def output_options(fn: Callable) -> Callable:
     return _apply(fn, [
-        click.option("--config", "config_path", metavar="PATH", help="Config file (default: $SHIPMARK_CONFIG, shipmark.yml, .shipmark.yml)."),
-        click.option("--json", "json_mode", is_flag=True, help="Print results as a JSON array on stdout."),
-        click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr."),
-        click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request (secrets redacted)."),
+        shared("--config", "config_path", metavar="PATH", help="Config file (default: $SHIPMARK_CONFIG, shipmark.yml, .shipmark.yml)."),
+        shared("--json", "json_mode", is_flag=True, help="Print results as a JSON array on stdout."),
+        shared("-q", "--quiet", is_flag=True, help="Only errors on stderr."),
+        shared("-v", "--verbose", is_flag=True, help="Log each HTTP request (secrets redacted)."),
         debug_option(),
     ])
 
@@ -44,12 +51,12 @@ def output_options(fn: Callable) -> Callable:
 def delivery_options(fn: Callable) -> Callable:
     fn = output_options(fn)  # applied first, so listed after these in --help
     return _apply(fn, [
-        click.option("-t", "--target", "targets", multiple=True, metavar="NAME",
+        shared("-t", "--target", "targets", multiple=True, metavar="NAME",
                      help="Target from the config (repeatable; default: every target that supports the operation)."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+        shared("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
                      help="Total time budget for delivery (default 30)."),
-        click.option("--dry-run", is_flag=True, help="Print the exact HTTP requests (secrets masked); send nothing."),
-        click.option("--fail-on-error", is_flag=True, default=None,
+        shared("--dry-run", is_flag=True, help="Print the exact HTTP requests (secrets masked); send nothing."),
+        shared("--fail-on-error", is_flag=True, default=None,
                      help="Exit 1 when a target stays unreachable (default: warn, spool and exit 0)."),
     ])
 
@@ -57,20 +64,20 @@ def delivery_options(fn: Callable) -> Callable:
 def event_options(fn: Callable) -> Callable:
     fn = delivery_options(fn)
     return _apply(fn, [
-        click.option("-e", "--environment", metavar="NAME", help="Environment / stage (default: $SHIPMARK_ENVIRONMENT, CI, config)."),
-        click.option("--version", "version", metavar="VERSION", help="The event's version (default: $SHIPMARK_VERSION, tag, short sha)."),
-        click.option("--host", "hosts", multiple=True, metavar="HOST", help="Host deployed to (repeatable: one event per host)."),
-        click.option("--started-at", metavar="ISO8601", help="When it started."),
-        click.option("--finished-at", metavar="ISO8601", help="When it finished (default: now, for final states)."),
-        click.option("--commit", metavar="SHA", help="Override the detected commit."),
-        click.option("--branch", metavar="NAME", help="Override the detected branch."),
-        click.option("--tag", metavar="NAME", help="Override the detected tag."),
-        click.option("--name", metavar="TEXT", help="A name for the event (code name, release name)."),
-        click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Extra metadata (repeatable)."),
-        click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+        shared("-e", "--environment", metavar="NAME", help="Environment / stage (default: $SHIPMARK_ENVIRONMENT, CI, config)."),
+        shared("--version", "version", metavar="VERSION", help="The event's version (default: $SHIPMARK_VERSION, tag, short sha)."),
+        shared("--host", "hosts", multiple=True, metavar="HOST", help="Host deployed to (repeatable: one event per host)."),
+        shared("--started-at", metavar="ISO8601", help="When it started."),
+        shared("--finished-at", metavar="ISO8601", help="When it finished (default: now, for final states)."),
+        shared("--commit", metavar="SHA", help="Override the detected commit."),
+        shared("--branch", metavar="NAME", help="Override the detected branch."),
+        shared("--tag", metavar="NAME", help="Override the detected tag."),
+        shared("--name", metavar="TEXT", help="A name for the event (code name, release name)."),
+        shared("--meta", multiple=True, metavar="KEY=VALUE", help="Extra metadata (repeatable)."),
+        shared("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Service-specific field (repeatable), e.g. deploy_from_scratch=true; NAME.KEY=VALUE for one target only."),
-        click.option("--wait", is_flag=True, help="Poll a remote deployment until it finishes."),
-        click.option("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
+        shared("--wait", is_flag=True, help="Poll a remote deployment until it finishes."),
+        shared("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
                      help="Give up waiting after this long (exit 3)."),
     ])
 
@@ -78,11 +85,11 @@ def event_options(fn: Callable) -> Callable:
 def list_options(fn: Callable) -> Callable:
     fn = delivery_options(fn)
     return _apply(fn, [
-        click.option("-e", "--environment", metavar="NAME", help="Only this environment / stage."),
-        click.option("--version", "version", metavar="VERSION", help="Only this release / version."),
-        click.option("--limit", type=click.IntRange(min=0), default=100, show_default=True,
+        shared("-e", "--environment", metavar="NAME", help="Only this environment / stage."),
+        shared("--version", "version", metavar="VERSION", help="Only this release / version."),
+        shared("--limit", type=click.IntRange(min=0), default=100, show_default=True,
                      help="Entries per target (0 = all); pages are followed."),
-        click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+        shared("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Service-specific filter (repeatable), e.g. repository_id=3; NAME.KEY=VALUE for one target."),
     ])
 
@@ -91,8 +98,8 @@ def record_options(fn: Callable) -> Callable:
     """`deployment get|retry`: the record's --id comes first, then --wait."""
     fn = delivery_options(fn)
     return _apply(fn, [
-        click.option("--wait", is_flag=True, help="Poll until it finishes."),
-        click.option("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True),
+        shared("--wait", is_flag=True, help="Poll until it finishes."),
+        shared("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True),
     ])
 
 

@@ -5,6 +5,7 @@ from typing import Any, Optional
 
 import click
 
+from shipmark.cli.declared import BackendOptionsCommand
 from shipmark.cli.group import ShipmarkGroup, query, record
 from shipmark.cli.options import EPILOG, event_options, list_options
 
@@ -16,23 +17,21 @@ def release_group() -> None:
     """Releases: create, list, cancel, restore."""
 
 
-@release_group.command("create", epilog=EPILOG)
-@click.option("--template", metavar="NAME", help="BuildMaster: create from this release template.")
-@click.option("--pipeline", metavar="NAME", help="BuildMaster: pipeline (overrides the target's).")
+@release_group.command("create", cls=BackendOptionsCommand, epilog=EPILOG)
 @event_options
-def release_create(template: Optional[str], pipeline: Optional[str], **o: Any) -> None:
+def release_create(**o: Any) -> None:
     """Create a release (BuildMaster release, Aviator release candidate)."""
-    record(KIND, "success", o, options={"template": template, "pipeline": pipeline})
+    record(KIND, "success", o)
 
 
-@release_group.command("list", epilog=EPILOG)
+@release_group.command("list", cls=BackendOptionsCommand, epilog=EPILOG)
 @list_options
 def release_list(**o: Any) -> None:
     """List releases."""
     query(o, list_mode=True, limit=o.get("limit", 100))
 
 
-@release_group.command("cancel", epilog=EPILOG)
+@release_group.command("cancel", cls=BackendOptionsCommand, epilog=EPILOG)
 @click.option("--reason", metavar="TEXT", help="Why it was cancelled.")
 @event_options
 def release_cancel(reason: Optional[str], **o: Any) -> None:
@@ -43,7 +42,7 @@ def release_cancel(reason: Optional[str], **o: Any) -> None:
     record(KIND, "cancelled", o, reason=reason)
 
 
-@release_group.command("restore", epilog=EPILOG)
+@release_group.command("restore", cls=BackendOptionsCommand, epilog=EPILOG)
 @event_options
 def release_restore(**o: Any) -> None:
     """Restore the cancelled release named by --version."""
