@@ -1,15 +1,16 @@
-"""shipmark.yml + SHIPMARK_* environment -> validated Settings.
+"""shipmark.yml + SHIPMARK_* environment -> validated Settings, and the one precedence rule.
 
-Precedence: flags > environment > config file > defaults. Flags are applied by the
-CLI; this module merges the environment over the file. Every problem becomes a
-ConfigError with one readable line per problem (file, target, key), never a
-traceback and never a secret's value.
+Precedence: flags > environment > config file > defaults, for every setting: load_settings
+merges the SHIPMARK_TARGET_* variables over the file's targets, and Resolver applies the
+rule to the command-wide settings (timeout, fail_on_error, concurrency, version,
+environment). Every problem becomes a ConfigError with one readable line per problem
+(file, target, key), never a traceback and never a secret's value.
 """
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -55,7 +56,6 @@ class Settings:
     targets: Dict[str, Any]  # name -> TargetConfig subclass instance, in config order
     spool: Optional[str] = None
     path: Optional[Path] = None
-    env_names: List[str] = field(default_factory=list)  # targets touched by SHIPMARK_TARGET_*
 
 
 def find_config(explicit: Optional[str], env: Mapping[str, str], cwd: Path) -> Optional[Path]:
@@ -229,4 +229,107 @@ def load_settings(
         targets[name] = config
     if problems:
         raise ConfigError("\n".join(redact.redact(p) for p in problems))
-    return Settings(defaults=defaults, targets=targets, spool=spool, path=path, env_names=sorted(from_env))
+    return Settings(defaults=defaults, targets=targets, spool=spool, path=path)
+
+
+# -- the command-wide settings ---------------------------------------------------------
+
+# Where a resolved value came from, strongest first.
+FLAG, ENVIRONMENT, FILE, DEFAULT = "flag", "environment", "config file", "default"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    value: Any
+    source: str  # FLAG, ENVIRONMENT, FILE or DEFAULT
+
+
+class Resolver:
+    """The settings a command reads, each by one rule: flags > environment > config file > defaults.
+
+    ``flags`` are the command's options (None = not given), ``file`` the config's
+    ``defaults:`` (None before or without a config). Each setting is resolved, and its
+    variable checked, only when asked for: a command reports the problems of what it
+    uses, in the order it uses them. A bad variable is a ConfigError naming it.
+    """
+
+    def __init__(self, flags: Mapping[str, Any], env: Mapping[str, str], file: Optional[Defaults] = None):
+        self.flags = flags
+        self.env = env
+        self.file = file
+
+    def _file(self, key: str) -> Any:
+        return getattr(self.file, key, None) if self.file is not None else None
+
+    def fail_on_error(self) -> Resolved:
+        """--fail-on-error, SHIPMARK_FAIL_ON_ERROR (set and not "false"), defaults.fail_on_error."""
+        from shipmark.output import is_set
+
+        if self.flags.get("fail_on_error") is not None:
+            return Resolved(bool(self.flags["fail_on_error"]), FLAG)
+        # A variable can only switch it on: unset or "false" leaves the file's choice.
+        if is_set(self.env.get("SHIPMARK_FAIL_ON_ERROR")):
+            return Resolved(True, ENVIRONMENT)
+        if self._file("fail_on_error"):
+            return Resolved(True, FILE)
+        return Resolved(False, DEFAULT)
+
+    def timeout(self) -> Resolved:
+        """--timeout, SHIPMARK_TIMEOUT, defaults.timeout; None = each target's own, else the built-in budget."""
+        if self.flags.get("timeout"):
+            return Resolved(float(self.flags["timeout"]), FLAG)
+        from_env = self._seconds("SHIPMARK_TIMEOUT")
+        if from_env is not None:
+            return Resolved(from_env, ENVIRONMENT)
+        if self._file("timeout"):
+            return Resolved(self._file("timeout"), FILE)
+        return Resolved(None, DEFAULT)
+
+    def concurrency(self) -> Resolved:
+        """SHIPMARK_CONCURRENCY, defaults.concurrency, DEFAULT_CONCURRENCY (there is no flag)."""
+        raw = self.env.get("SHIPMARK_CONCURRENCY", "").strip()
+        if raw:
+            if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+                raise ConfigError(f"SHIPMARK_CONCURRENCY={raw!r}: expected a whole number from 1 to {MAX_CONCURRENCY}")
+            return Resolved(int(raw), ENVIRONMENT)
+        if self._file("concurrency"):
+            return Resolved(self._file("concurrency"), FILE)
+        return Resolved(DEFAULT_CONCURRENCY, DEFAULT)
+
+    def version(self) -> Resolved:
+        """--version, SHIPMARK_VERSION, defaults.version; None lets the event take the tag or sha."""
+        from shipmark.events import check_word
+
+        if self.flags.get("version") is not None:
+            return Resolved(check_word(self.flags["version"], "--version"), FLAG)
+        if self.env.get("SHIPMARK_VERSION"):
+            return Resolved(check_word(self.env["SHIPMARK_VERSION"], "SHIPMARK_VERSION"), ENVIRONMENT)
+        if self._file("version"):
+            return Resolved(self._file("version"), FILE)
+        return Resolved(None, DEFAULT)
+
+    def version_named(self) -> bool:
+        """Did the command name a version itself (--version or SHIPMARK_VERSION, not the file)?"""
+        return bool(self.flags.get("version") or self.env.get("SHIPMARK_VERSION"))
+
+    def environment(self, detected: Optional[str]) -> Resolved:
+        """-e, else ``detected`` (SHIPMARK_ENVIRONMENT or the CI job's, from the context), else defaults.environment."""
+        if self.flags.get("environment"):
+            return Resolved(self.flags["environment"], FLAG)
+        if detected:
+            return Resolved(detected, ENVIRONMENT)
+        if self._file("environment"):
+            return Resolved(self._file("environment"), FILE)
+        return Resolved(None, DEFAULT)
+
+    def _seconds(self, name: str) -> Optional[float]:
+        raw = self.env.get(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
+        if value <= 0:
+            raise ConfigError(f"{name}={raw!r}: must be positive")
+        return value

@@ -1,15 +1,18 @@
-"""Command-line options + CI context + config defaults -> the Events a command sends.
+"""Command-line options + CI context + resolved settings -> the Events a command sends.
 
-Precedence per field: the command's option > SHIPMARK_* variable > CI context >
-config defaults. The version defaults to the tag, else the short commit sha.
-Every bad value is a UsageError naming the option.
+The version and the environment come from shipmark.config.Resolver (flag > variable >
+CI context > config defaults); the version then falls back to the tag, else the short
+commit sha. Every bad value is a UsageError naming the option.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from shipmark.errors import UsageError
 from shipmark.models import Context, Event, Status, now_utc, parse_iso8601
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shipmark.config import Resolver
 
 SHORT_SHA = 7
 
@@ -59,17 +62,13 @@ def build_events(
     status: str,
     options: Mapping[str, Any],
     context: Context,
-    env: Mapping[str, str],
-    default_version: Optional[str] = None,
-    default_environment: Optional[str] = None,
+    settings: "Resolver",
 ) -> List[Event]:
     """One Event per --host (or one without a host)."""
     commit = _commit(options.get("commit"), context)
     tag = check_word(options.get("tag"), "--tag") or context.tag
-    version = (check_word(options.get("version"), "--version")
-               or check_word(env.get("SHIPMARK_VERSION") or None, "SHIPMARK_VERSION")
-               or default_version or tag or (commit[:SHORT_SHA] if commit else None))
-    environment = options.get("environment") or context.environment or default_environment
+    version = settings.version().value or tag or (commit[:SHORT_SHA] if commit else None)
+    environment = settings.environment(context.environment).value
     if environment is not None and (not environment.strip() or any(ord(c) < 32 for c in environment)):
         raise UsageError(f"--environment {environment!r}: must be non-empty with no control characters")
     started = parse_timestamp(options.get("started_at"), "--started-at")

@@ -338,3 +338,76 @@ def test_timestamps_are_read_leniently_and_stored_in_utc(tmp_path: Path, text: s
     from shipmark.models import parse_iso8601, utc_iso
 
     assert utc_iso(parse_iso8601(event["started_at"])) == expected
+
+
+@pytest.mark.parametrize("command, option, text", [
+    (["deploy"], "--build NUMBER", "BuildMaster: build to deploy (default: the newest of the release)."),
+    (["release", "create"], "--template NAME", "BuildMaster: create from this release template."),
+    (["release", "create"], "--pipeline NAME", "BuildMaster: pipeline (overrides the target's)."),
+    (["build", "deploy"], "--force", "Deploy even if the stage's requirements are not met."),
+])
+def test_backend_declared_options_are_in_the_help_of_their_commands(command: List[str], option: str,
+                                                                   text: str) -> None:
+    out = invoke([*command, "--help"]).stdout
+    assert f"  {option} " in out and " ".join(text.split()) in " ".join(out.split())
+    # Before the shared options, as when each command declared them itself.
+    assert out.index(option) < out.index("-e, --environment")
+    if command == ["deploy"]:  # declared for `deploy` only, as before
+        assert "--build" not in invoke(["deployment", "create", "--help"]).stdout
+
+
+def test_backend_declared_options_reach_the_request(tmp_path: Path) -> None:
+    events = file_config(tmp_path)
+    for args in (["deploy", "--build", "7"], ["release", "create", "--template", "T", "--pipeline", "P"],
+                 ["build", "deploy", "--force"], ["build", "deploy"]):
+        result = invoke([*args, "--version", "v1"], cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
+    written = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [(w["operation"], w.get("options")) for w in written] == [
+        ("deploy", {"build": "7"}), ("release_create", {"template": "T", "pipeline": "P"}),
+        ("build_deploy", {"force": True}), ("build_deploy", None)]
+    refused = invoke(["deploy", "--force"], cwd=tmp_path)
+    assert refused.exit_code == 2 and "No such option" in refused.stderr and "--force" in refused.stderr
+
+
+@pytest.mark.parametrize("argv, backends", [
+    (["deploy", "-e", "staging", "--dry-run"], ["file"]),  # only the configured backend
+    (["deploy", "-e", "staging", "--dry-run", "--build", "3"], ["aviator", "beanstalk", "buildmaster", "deploybot",
+                                                                "file", "releasebits"]),  # a declared option
+])
+def test_backends_are_imported_only_for_their_config_or_their_options(tmp_path: Path, argv: List[str],
+                                                                     backends: List[str]) -> None:
+    import subprocess
+    import sys
+
+    file_config(tmp_path)
+    probe = ("import sys\nfrom shipmark.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('BACKENDS=' + ','.join(sorted(m.rsplit('.', 1)[1] for m in sys.modules "
+             "if m.startswith('shipmark.targets.') and m != 'shipmark.targets.base')), file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHIPMARK_", "GITHUB_"))}
+    env["SHIPMARK_SPOOL"] = str(tmp_path / "spool.jsonl")
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=tmp_path,
+                         env=env, timeout=60)
+    assert out.stderr.strip().splitlines()[-1] == "BACKENDS=" + ",".join(backends), out.stderr
+
+
+def test_every_delivering_command_maps_to_one_operation_of_the_table() -> None:
+    import click
+
+    from shipmark.app import operation_for
+    from shipmark.cli.declared import BackendOptionsCommand
+    from shipmark.operations import OPERATIONS
+
+    def walk(group: click.Group, prefix: str = ""):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from walk(command, f"{prefix}{name} ")
+            elif isinstance(command, BackendOptionsCommand):
+                yield f"{prefix}{name}"
+
+    mapped = {words: operation_for(words) for words in walk(cli)}
+    assert mapped["deploy"] == mapped["deployment create"] == mapped["deployment finish"] == "deploy"
+    assert mapped["build deploy"] == "build_deploy" and mapped["release list"] == "release_list"
+    # Every operation of the table has its own command, named by the table's words.
+    assert set(mapped.values()) == set(OPERATIONS) - {"discover"}
+    assert all(mapped[OPERATIONS[op].words] == op for op in mapped.values())

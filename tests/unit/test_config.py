@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from shipmark import redact
-from shipmark.config import env_targets, expand_vars, find_config, load_settings
-from shipmark.errors import ConfigError
+from shipmark.config import (DEFAULT, DEFAULT_CONCURRENCY, ENVIRONMENT, FILE, FLAG, Defaults, Resolver, env_targets,
+                             expand_vars, find_config, load_settings)
+from shipmark.errors import ConfigError, UsageError
 
 
 def write(path: Path, text: str) -> Path:
@@ -173,3 +174,82 @@ def test_credentials_in_a_url_are_rejected_without_echoing_them(tmp_path: Path) 
         load_settings(None, {}, tmp_path)
     assert str(exc.value) == ("shipmark.yml: target 'x': key 'url': must not contain credentials "
                               "(user:password@); use the token key")
+
+
+# -- Resolver: flags > environment > config file > defaults, for every setting ---------
+
+# setting -> (flag value, variable, variable value, file value, the built-in default)
+PRECEDENCE = {
+    "timeout": (7.0, "SHIPMARK_TIMEOUT", "8", 9.0, None),
+    "fail_on_error": (False, "SHIPMARK_FAIL_ON_ERROR", "true", True, False),
+    "concurrency": (None, "SHIPMARK_CONCURRENCY", "3", 5, DEFAULT_CONCURRENCY),
+    "version": ("v-flag", "SHIPMARK_VERSION", "v-env", "v-file", None),
+}
+ENV_VALUES = {"timeout": 8.0, "fail_on_error": True, "concurrency": 3, "version": "v-env"}
+
+
+@pytest.mark.parametrize("setting", sorted(PRECEDENCE))
+def test_each_setting_takes_flag_then_environment_then_file_then_default(setting: str) -> None:
+    flag, var, env_value, file_value, default = PRECEDENCE[setting]
+    defaults = Defaults(**{setting: file_value})
+
+    def resolve(flags, env, file):
+        return getattr(Resolver(flags, env, file), setting)()
+
+    if flag is not None:  # concurrency has no flag
+        got = resolve({setting: flag}, {var: env_value}, defaults)
+        assert (got.value, got.source) == (flag, FLAG)
+    got = resolve({setting: None}, {var: env_value}, defaults)
+    assert (got.value, got.source) == (ENV_VALUES[setting], ENVIRONMENT)
+    got = resolve({}, {}, defaults)
+    assert (got.value, got.source) == (file_value, FILE)
+    for file in (Defaults(), None):
+        got = resolve({}, {}, file)
+        assert (got.value, got.source) == (default, DEFAULT)
+
+
+def test_environment_takes_the_flag_then_the_detected_one_then_the_file() -> None:
+    defaults = Defaults(environment="from-file")
+    assert Resolver({"environment": "flag"}, {}, defaults).environment("ci").value == "flag"
+    assert Resolver({}, {}, defaults).environment("ci") == Resolver({}, {}, None).environment("ci")
+    assert Resolver({}, {}, defaults).environment("ci").source == ENVIRONMENT
+    assert (Resolver({}, {}, defaults).environment(None).value, Resolver({}, {}, defaults).environment(None).source) \
+        == ("from-file", FILE)
+    assert Resolver({}, {}, None).environment(None).source == DEFAULT
+
+
+def test_a_false_or_empty_variable_leaves_fail_on_error_to_the_file() -> None:
+    for value in ("", "false", " FALSE "):
+        assert Resolver({}, {"SHIPMARK_FAIL_ON_ERROR": value}, Defaults(fail_on_error=True)).fail_on_error().value
+        assert not Resolver({}, {"SHIPMARK_FAIL_ON_ERROR": value}, None).fail_on_error().value
+    assert Resolver({}, {"SHIPMARK_TIMEOUT": ""}, Defaults(timeout=4)).timeout().value == 4
+    assert Resolver({}, {"SHIPMARK_CONCURRENCY": " "}, None).concurrency().value == DEFAULT_CONCURRENCY
+
+
+def test_version_named_counts_only_the_flag_and_the_variable() -> None:
+    assert Resolver({"version": "v1"}, {}).version_named()
+    assert Resolver({}, {"SHIPMARK_VERSION": "v1"}).version_named()
+    assert not Resolver({}, {}, Defaults(version="v1")).version_named()
+
+
+@pytest.mark.parametrize("setting, env, message", [
+    ("timeout", {"SHIPMARK_TIMEOUT": "soon"}, "SHIPMARK_TIMEOUT='soon': expected a number of seconds"),
+    ("timeout", {"SHIPMARK_TIMEOUT": "-1"}, "SHIPMARK_TIMEOUT='-1': must be positive"),
+    ("timeout", {"SHIPMARK_TIMEOUT": "0"}, "SHIPMARK_TIMEOUT='0': must be positive"),
+    ("concurrency", {"SHIPMARK_CONCURRENCY": "0"}, "SHIPMARK_CONCURRENCY='0': expected a whole number from 1 to 64"),
+    ("concurrency", {"SHIPMARK_CONCURRENCY": "65"}, "SHIPMARK_CONCURRENCY='65': expected a whole number from 1 to 64"),
+    ("concurrency", {"SHIPMARK_CONCURRENCY": "two"}, "SHIPMARK_CONCURRENCY='two': expected a whole number from 1 to 64"),
+])
+def test_bad_variables_are_one_line_naming_the_variable(setting: str, env, message: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        getattr(Resolver({}, env, Defaults(timeout=3, concurrency=2)), setting)()
+    assert str(exc.value) == message
+
+
+def test_bad_versions_name_the_flag_or_the_variable() -> None:
+    with pytest.raises(UsageError, match="^SHIPMARK_VERSION 'has space': must be non-empty with no whitespace$"):
+        Resolver({}, {"SHIPMARK_VERSION": "has space"}).version()
+    with pytest.raises(UsageError, match="^--version '': must be non-empty with no whitespace$"):
+        Resolver({"version": ""}, {"SHIPMARK_VERSION": "fine"}).version()
+    # A good flag wins before the variable is even looked at.
+    assert Resolver({"version": "v1"}, {"SHIPMARK_VERSION": "has space"}).version().value == "v1"

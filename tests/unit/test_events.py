@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import pytest
 
+from shipmark.config import Defaults, Resolver
 from shipmark.errors import UsageError
 from shipmark.events import build_events, params_for, parse_pairs
 from shipmark.models import Status
 from tests.conftest import HEAD_SHA, SHA, make_context
 
 
-def events(options=None, env=None, **kw):
+def events(options=None, env=None, default_version=None, default_environment=None, **kw):
+    """The events for these options, variables and config defaults, as a command builds them."""
     kw.setdefault("context", make_context())
+    settings = Resolver(options or {}, env or {}, Defaults(version=default_version, environment=default_environment))
     return build_events(kind="deployment", operation="deploy", status=kw.pop("status", "success"),
-                        options=options or {}, env=env or {}, **kw)
+                        options=options or {}, settings=settings, **kw)
 
 
 def test_version_precedence_flag_env_config_tag_sha() -> None:

@@ -23,6 +23,7 @@ from pydantic import SecretStr, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
+from shipmark.targets import CliOption
 from shipmark.targets.base import Request, Target, TargetConfig
 
 EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
@@ -131,6 +132,17 @@ class BuildMaster(Target):
     supports_lookup = True
     # BuildMaster runs deployments; `deployment start|finish` cannot report one run elsewhere.
     triggers_deployments = True
+    # Its own options on the command line; --template/--pipeline/--force reach it in Request.options.
+    cli_options = (
+        CliOption("--build", ("deploy",), "BuildMaster: build to deploy (default: the newest of the release).",
+                  metavar="NUMBER", field="build"),
+        CliOption("--template", ("release create",), "BuildMaster: create from this release template.",
+                  metavar="NAME"),
+        CliOption("--pipeline", ("release create",), "BuildMaster: pipeline (overrides the target's).",
+                  metavar="NAME"),
+        CliOption("--force", ("build deploy",), "Deploy even if the stage's requirements are not met.",
+                  is_flag=True),
+    )
 
     config: BuildMasterConfig
 

@@ -1,0 +1,21 @@
+"""`shipmark flush`: resend events spooled after a transient failure."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from shipmark.cli.group import open_app
+from shipmark.cli.options import output_options
+
+
+@click.command("flush")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS")
+@click.option("--dry-run", is_flag=True, help="Show what would be resent.")
+@output_options
+def flush_cmd(**o: Any) -> None:
+    """Resend events spooled after a transient failure."""
+    from shipmark import render
+
+    app = open_app(o)
+    click.get_current_context().exit(render.flushed(app.console, *app.flush()))

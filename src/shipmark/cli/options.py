@@ -1,0 +1,112 @@
+"""The option sets commands share, so each flag is declared (and documented) once.
+
+Decorators apply bottom-up, so each set adds its options in reverse: they then
+appear in --help in the order written here, after the command's own options and
+the options backends declare for the command (shipmark.cli.declared).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import click
+
+from shipmark.cli.declared import SharedOption
+
+STATUSES = ("queued", "in_progress", "success", "failure", "cancelled", "skipped")
+EPILOG = ("Exit status: 0 delivered (vendor outages are tolerated unless --fail-on-error), "
+          "1 delivery failed, 2 usage or config error, 3 remote deployment failed or --wait timed out.")
+
+
+def set_debug(ctx: click.Context, _param: Any, value: bool) -> bool:
+    if value:
+        ctx.find_root().meta["shipmark.debug"] = True
+    return value
+
+
+def shared(*names: str, **kwargs: Any) -> Callable:
+    return click.option(*names, cls=SharedOption, **kwargs)
+
+
+def debug_option() -> Callable:
+    return shared("--debug", is_flag=True, expose_value=False, callback=set_debug,
+                        help="Show a traceback on errors.")
+
+
+def _apply(fn: Callable, options: list) -> Callable:
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def output_options(fn: Callable) -> Callable:
+    return _apply(fn, [
+        shared("--config", "config_path", metavar="PATH", help="Config file (default: $SHIPMARK_CONFIG, shipmark.yml, .shipmark.yml)."),
+        shared("--json", "json_mode", is_flag=True, help="Print results as a JSON array on stdout."),
+        shared("-q", "--quiet", is_flag=True, help="Only errors on stderr."),
+        shared("-v", "--verbose", is_flag=True, help="Log each HTTP request (secrets redacted)."),
+        debug_option(),
+    ])
+
+
+def delivery_options(fn: Callable) -> Callable:
+    fn = output_options(fn)  # applied first, so listed after these in --help
+    return _apply(fn, [
+        shared("-t", "--target", "targets", multiple=True, metavar="NAME",
+                     help="Target from the config (repeatable; default: every target that supports the operation)."),
+        shared("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+                     help="Total time budget for delivery (default 30)."),
+        shared("--dry-run", is_flag=True, help="Print the exact HTTP requests (secrets masked); send nothing."),
+        shared("--fail-on-error", is_flag=True, default=None,
+                     help="Exit 1 when a target stays unreachable (default: warn, spool and exit 0)."),
+    ])
+
+
+def event_options(fn: Callable) -> Callable:
+    fn = delivery_options(fn)
+    return _apply(fn, [
+        shared("-e", "--environment", metavar="NAME", help="Environment / stage (default: $SHIPMARK_ENVIRONMENT, CI, config)."),
+        shared("--version", "version", metavar="VERSION", help="The event's version (default: $SHIPMARK_VERSION, tag, short sha)."),
+        shared("--host", "hosts", multiple=True, metavar="HOST", help="Host deployed to (repeatable: one event per host)."),
+        shared("--started-at", metavar="ISO8601", help="When it started."),
+        shared("--finished-at", metavar="ISO8601", help="When it finished (default: now, for final states)."),
+        shared("--commit", metavar="SHA", help="Override the detected commit."),
+        shared("--branch", metavar="NAME", help="Override the detected branch."),
+        shared("--tag", metavar="NAME", help="Override the detected tag."),
+        shared("--name", metavar="TEXT", help="A name for the event (code name, release name)."),
+        shared("--meta", multiple=True, metavar="KEY=VALUE", help="Extra metadata (repeatable)."),
+        shared("--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="Service-specific field (repeatable), e.g. deploy_from_scratch=true; NAME.KEY=VALUE for one target only."),
+        shared("--wait", is_flag=True, help="Poll a remote deployment until it finishes."),
+        shared("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
+                     help="Give up waiting after this long (exit 3)."),
+    ])
+
+
+def list_options(fn: Callable) -> Callable:
+    fn = delivery_options(fn)
+    return _apply(fn, [
+        shared("-e", "--environment", metavar="NAME", help="Only this environment / stage."),
+        shared("--version", "version", metavar="VERSION", help="Only this release / version."),
+        shared("--limit", type=click.IntRange(min=0), default=100, show_default=True,
+                     help="Entries per target (0 = all); pages are followed."),
+        shared("--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="Service-specific filter (repeatable), e.g. repository_id=3; NAME.KEY=VALUE for one target."),
+    ])
+
+
+def record_options(fn: Callable) -> Callable:
+    """`deployment get|retry`: the record's --id comes first, then --wait."""
+    fn = delivery_options(fn)
+    return _apply(fn, [
+        shared("--wait", is_flag=True, help="Poll until it finishes."),
+        shared("--wait-timeout", type=click.FloatRange(min=1), default=600, show_default=True),
+    ])
+
+
+def status_option(default: Optional[str], help_text: str) -> Callable:
+    return click.option("--status", type=click.Choice(STATUSES), default=default, show_default=bool(default),
+                        help=help_text)
+
+
+def build_option(help_text: str) -> Callable:
+    return click.option("--build", metavar="NUMBER", help=help_text)
