@@ -52,10 +52,10 @@ def test_a_write_sends_the_exact_request_and_reports_it(backend: Backend, write:
     assert human_lines(done.proc.stderr) == [expand(write.line, httpserver)]
 
     sent = write.sent
-    post = done.requests[-1]
-    assert (post.method, post.path, post.query_string) == (sent.method, sent.path, sent.query)
-    assert {name: post.headers.get(name) for name in sent.headers} == dict(sent.headers)
-    assert body_of(post, sent.form) == sent.body(key)
+    create = done.requests[-1]
+    assert (create.method, create.path, create.query_string) == (sent.method, sent.path, sent.query)
+    assert {name: create.headers.get(name) for name in sent.headers} == dict(sent.headers)
+    assert body_of(create, sent.form) == sent.body(key)
 
 
 @pytest.mark.parametrize("backend,write", WRITES)
