@@ -200,13 +200,13 @@ def _build_events(rt: Runtime, kind: str, operation: str, status: str, o: Dict[s
 
 
 def _select(rt: Runtime, operation: str, names: Sequence[str]) -> List[Tuple[Any, bool]]:
-    from shipmark.deliver import select_targets
+    from shipmark.delivery import select_targets
 
     return select_targets(rt.settings.targets, operation, names)
 
 
 def _options(rt: Runtime, o: Dict[str, Any], spool_ok: bool = True):
-    from shipmark.deliver import Options
+    from shipmark.delivery import Options
     from shipmark.output import is_set
     from shipmark.spool import spool_path
 
@@ -287,8 +287,8 @@ def _finish(rt: Runtime, report: Any, *, list_mode: bool = False) -> int:
 
 def _auto_flush(rt: Runtime, options: Any) -> None:
     """Resend what an earlier run spooled, quietly and within a small budget of its own."""
-    from shipmark import deliver, spool
-    from shipmark.deliver import Options
+    from shipmark import delivery as deliver, spool
+    from shipmark.delivery import Options
 
     path = options.spool_path
     if options.dry_run or not path or not spool.has_entries(path):
@@ -306,7 +306,7 @@ def _auto_flush(rt: Runtime, options: Any) -> None:
 
 def _deliver(kind: str, operation: str, status: str, o: Dict[str, Any], extra: Optional[Dict[str, Any]] = None) -> None:
     """Build the events, pick targets, deliver, print, exit."""
-    from shipmark import deliver
+    from shipmark import delivery as deliver
     from shipmark.events import params_for, parse_pairs
     from shipmark.targets.base import Request
 
@@ -363,7 +363,7 @@ def _embedded_default(rt: Runtime, events: List[Any]) -> int:
 
 def _query(operation: str, o: Dict[str, Any], *, list_mode: bool = False, **fields: Any) -> None:
     """Lists and operations on an existing record (--id): no CI event, nothing spooled."""
-    from shipmark import deliver
+    from shipmark import delivery as deliver
     from shipmark.errors import UsageError
     from shipmark.events import params_for, parse_pairs
     from shipmark.models import Context, Event
@@ -620,7 +620,7 @@ def targets_cmd(name: Optional[str], discover: bool, **o: Any) -> None:
 
 
 def _list_discover(rt: Runtime, name: str, o: Dict[str, Any]) -> None:
-    from shipmark import deliver
+    from shipmark import delivery as deliver
     from shipmark.models import Context, Event
     from shipmark.output import render_table
     from shipmark.targets.base import Request
@@ -661,7 +661,7 @@ def check_cmd(online: bool, targets: Tuple[str, ...], **o: Any) -> None:
             rt.console.stdout(json.dumps([{"target": n, "type": c.type, "ok": True}
                                           for n, c in rt.settings.targets.items()]))
         ctx.exit(0)
-    from shipmark import deliver
+    from shipmark import delivery as deliver
 
     options = _options(rt, o, spool_ok=False)
     selected = _select(rt, "deploy", targets) if targets else [(c, True) for c in rt.settings.targets.values()]
@@ -675,7 +675,7 @@ def check_cmd(online: bool, targets: Tuple[str, ...], **o: Any) -> None:
 @_output_options
 def flush_cmd(**o: Any) -> None:
     """Resend events spooled after a transient failure."""
-    from shipmark import deliver
+    from shipmark import delivery as deliver
 
     ctx = click.get_current_context()
     rt = Runtime(o.get("config_path"), o.get("json_mode", False), o.get("quiet", False), o.get("verbose", False))

@@ -18,8 +18,9 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from shipmark import deliver, spool
-from shipmark.deliver import Job, Options
+from shipmark import delivery, spool
+from shipmark.delivery import fanout
+from shipmark.delivery import Job, Options
 from shipmark.errors import ApiError, ExitStatus
 from shipmark.models import Result, Status
 from shipmark.output import Console
@@ -258,8 +259,8 @@ def refused() -> ApiError:
     return ApiError("could not reach x: connection refused", transient=True)
 
 
-def run(jobs: List[Job], path: Optional[Path], **kw: Any) -> deliver.Report:
-    return deliver.run(jobs, Options(spool_path=path, timeout=kw.pop("timeout", 5), **kw), Console(quiet=True))
+def run(jobs: List[Job], path: Optional[Path], **kw: Any) -> delivery.Report:
+    return delivery.run(jobs, Options(spool_path=path, timeout=kw.pop("timeout", 5), **kw), Console(quiet=True))
 
 
 def test_the_event_is_journaled_before_it_is_sent(tmp_path: Path, mem: MemService, monkeypatch) -> None:
@@ -311,7 +312,7 @@ def test_without_a_lookup_a_failure_before_sending_is_spooled_and_flushed(tmp_pa
     j = job("mem-nolookup")
     report = run([j], path)
     assert report.results[0].spooled
-    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and results[0].ok
     assert list(mem.records.values()) == [1] and not path.exists()
 
@@ -324,7 +325,7 @@ def test_flush_does_not_resend_an_interrupted_event_it_cannot_check(tmp_path: Pa
                 owner={"pid": 999999999, "host": socket.gethostname(), "since": time.time()})
     with spool._locked(path):
         spool._write(path, [dead])
-    sent, kept, _ = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
+    sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
     assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
     assert "may already be recorded" in capsys.readouterr().err
 
@@ -336,7 +337,7 @@ def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path:
     j = job(type_name)
     spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
               target_type=type_name, may_have_landed=True)
-    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
     assert "offers no lookup by event key for this operation" in results[0].error
 
@@ -346,7 +347,7 @@ def test_an_uncertain_entry_is_resent_when_nothing_was_recorded(tmp_path: Path, 
     j = job("mem-lookup")
     spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
               target_type="mem-lookup", may_have_landed=True)
-    sent, kept, _ = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and mem.sends == 1 and mem.lookups == 1
 
 
@@ -358,7 +359,7 @@ def test_flush_resends_an_interrupted_event_after_checking(tmp_path: Path, mem: 
                 owner={"pid": 999999999, "host": socket.gethostname(), "since": time.time()})
     with spool._locked(path):
         spool._write(path, [dead])
-    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and results[0].message == "already recorded"
     assert mem.sends == 0 and mem.records == {j.request.event.event_key: 1}
 
@@ -371,18 +372,18 @@ def test_flush_keeps_what_still_fails_and_drops_what_is_rejected(tmp_path: Path,
     run([b], path)
     assert len(spool.load(path)) == 2
     mem.script = [refused(), ApiError("HTTP 422: no", transient=False)]
-    sent, kept, _ = deliver.flush(Settings(a), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, _ = delivery.flush(Settings(a), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (0, 1)
     (left,) = spool.load(path)
     assert left["state"] == "failed" and left["owner"] is None and left["attempts"] == 2
 
 
 def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: MemService, monkeypatch) -> None:
-    monkeypatch.setattr(deliver, "DEADLINE_GRACE", 0.3)
+    monkeypatch.setattr(fanout, "DEADLINE_GRACE", 0.3)
     path = tmp_path / "s.jsonl"
     started = time.monotonic()
     report = run([job("mem-hang", name="slow"), job("mem-lookup", name="fast")], path, timeout=0.5)
-    assert time.monotonic() - started < 0.5 + deliver.DEADLINE_GRACE + 1
+    assert time.monotonic() - started < 0.5 + fanout.DEADLINE_GRACE + 1
     slow, fast = report.results
     assert fast.ok and not slow.ok and slow.transient
     assert slow.error == "no complete answer within the time budget of 0.5s"
@@ -396,7 +397,7 @@ def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: M
 def test_a_hung_backend_without_lookup_is_reported_not_spooled(tmp_path: Path, mem: MemService,
                                                                monkeypatch) -> None:
     monkeypatch.setattr(Hangs, "supports_lookup", False)
-    monkeypatch.setattr(deliver, "DEADLINE_GRACE", 0.3)
+    monkeypatch.setattr(fanout, "DEADLINE_GRACE", 0.3)
     report = run([job("mem-hang")], tmp_path / "s.jsonl", timeout=0.3)
     (slow,) = report.results
     assert not slow.spooled and "offers no way to check" in slow.error
