@@ -342,6 +342,20 @@ def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path:
     assert "offers no lookup by event key for this operation" in results[0].error
 
 
+def test_the_resend_check_belongs_to_its_own_job(tmp_path: Path, mem: MemService) -> None:
+    """An uncertain entry refused for want of a lookup does not hold back a certain one (same target)."""
+    path = tmp_path / "s.jsonl"
+    uncertain, certain = job("mem-nolookup", version="a"), job("mem-nolookup", version="b")
+    for j, landed_before in ((uncertain, True), (certain, False)):
+        spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                  target_type="mem-nolookup", may_have_landed=landed_before)
+    sent, kept, results = delivery.flush(Settings(uncertain), Options(spool_path=path, timeout=5, concurrency=1),
+                                         Console(quiet=True))
+    assert (sent, kept) == (1, 0) and mem.sends == 1 and not path.exists()
+    assert "offers no lookup by event key" in results[0].error and results[1].ok
+    assert list(mem.records) == [certain.request.event.event_key]
+
+
 def test_an_uncertain_entry_is_resent_when_nothing_was_recorded(tmp_path: Path, mem: MemService) -> None:
     path = tmp_path / "s.jsonl"
     j = job("mem-lookup")

@@ -5,6 +5,7 @@ never stops the others; nothing may outlive the time budget (plus a grace period
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 import time
@@ -44,7 +45,7 @@ def run(jobs: Sequence[Job], options: Options, console: Console) -> Report:
 
     journal = Journal(options, console)
     journal.start([(job, targets[job.config.name]) for job in jobs if job.config.name in targets])
-    outcomes = _FanOut(jobs, targets, broken, options, console, journal).run(budget)
+    outcomes = _FanOut(jobs, targets, broken, options, journal).run(budget)
 
     if options.wait and not options.dry_run:
         wait_all(targets, jobs, outcomes, options, console)
@@ -63,12 +64,11 @@ class _FanOut:
     """
 
     def __init__(self, jobs: Sequence[Job], targets: Dict[str, Target], broken: Dict[str, ShipmarkError],
-                 options: Options, console: Console, journal: Journal):
+                 options: Options, journal: Journal):
         self.jobs = jobs
         self.targets = targets
         self.broken = broken
         self.options = options
-        self.console = console
         self.journal = journal
         self.outcomes: List[Optional[Outcome]] = [None] * len(jobs)
         self.started = [False] * len(jobs)
@@ -116,7 +116,7 @@ class _FanOut:
                 outcome = Outcome(plain_result(job, ok=False, error=exc.message), error_kind(exc.exit_status),
                                   bool(job.config.required))
             else:
-                outcome = _run_one(self.targets[job.config.name], job, self.options, self.console)
+                outcome = _run_one(self.targets[job.config.name], job, self.options)
             self._finish(index, outcome)
 
     def _finish(self, index: int, outcome: Outcome) -> None:
@@ -165,6 +165,20 @@ def round_robin(jobs: Sequence[Job]) -> List[int]:
     return order
 
 
+def _resending(target: Target) -> Target:
+    """The target as one job resending an uncertain spooled event sees it.
+
+    A shallow copy shares the config, the shared lookups (Target.once) and the HTTP
+    sessions; only its HTTP client differs, carrying this job's UncertainResend, which
+    the client and Target.create_once consult (no state shared with the other jobs).
+    """
+    from shipmark.http.resend import UncertainResend
+
+    view = copy.copy(target)
+    view.http = target.http.for_resend(UncertainResend())
+    return view
+
+
 def plain_result(job: Job, **fields: object) -> Result:
     """A Result for a job that has no target object to build it (its config was refused)."""
     event = job.request.event
@@ -172,15 +186,10 @@ def plain_result(job: Job, **fields: object) -> Result:
                   event_key=event.event_key, host=event.host, **fields)
 
 
-def _run_one(target: Target, job: Job, options: Options, console: Console) -> Outcome:
-    from shipmark.http import uncertain_resend
-
-    with uncertain_resend(job.uncertain and not options.dry_run):
-        return _run_checked(target, job, options)
-
-
-def _run_checked(target: Target, job: Job, options: Options) -> Outcome:
+def _run_one(target: Target, job: Job, options: Options) -> Outcome:
     """One job: check, send, and classify how it ended (a bug in a backend included)."""
+    if job.uncertain and not options.dry_run:
+        target = _resending(target)
     request = dataclasses.replace(job.request, dry_run=options.dry_run)
     required = bool(job.config.required)
     try:

@@ -26,10 +26,7 @@ _HOMES = {
     "HttpResponse": "shipmark.http.response",
     "describe_body": "shipmark.http.errors",
     "default_error_message": "shipmark.http.errors",
-    "uncertain_resend": "shipmark.http.resend",
-    "resend_checked": "shipmark.http.resend",
-    "resend_unchecked": "shipmark.http.resend",
-    "unverifiable_resend": "shipmark.http.resend",
+    "UncertainResend": "shipmark.http.resend",
     "ApiError": "shipmark.errors",
     "MASK": "shipmark.redact",
 }

@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
@@ -27,7 +28,7 @@ from shipmark.http.budget import Budget, backoff, parse_retry_after
 from shipmark.http.errors import (NOT_PROCESSED_STATUSES, TRANSIENT_STATUSES, ErrorParser, default_error_message,
                                   host_of, status_error)
 from shipmark.http.network import short_reason, transport_error
-from shipmark.http.resend import resend_unchecked, unverifiable_resend
+from shipmark.http.resend import UncertainResend
 from shipmark.http.response import HttpResponse, decode
 from shipmark.http.session import new_session, register_userinfo
 from shipmark.redact import redact, redact_headers
@@ -93,6 +94,15 @@ class HttpClient:
         self._retry_methods = frozenset(m.upper() for m in retry_methods)
         self.retries = max(0, retries)
         self._local = threading.local()
+        # Set on the client of a job resending an uncertain spooled event (see for_resend).
+        self.resend: Optional[UncertainResend] = None
+
+    def for_resend(self, resend: UncertainResend) -> "HttpClient":
+        """This client for one job whose writes wait for an empty event_key lookup
+        (sessions, budget and settings shared with the target's own client)."""
+        client = copy.copy(self)
+        client.resend = resend
+        return client
 
     # A Session is not thread-safe; fan-out runs one per thread.
     @property
@@ -133,8 +143,8 @@ class HttpClient:
         if self.dry_run:
             self._print_dry_run(req)
             return HttpResponse(None, url=url, dry_run=True)
-        if resend_unchecked() and not self.retry_safe(method):
-            raise unverifiable_resend(redact(host_of(url)))
+        if self.resend is not None and self.resend.unchecked and not self.retry_safe(method):
+            raise self.resend.refusal(redact(host_of(url)))
         prepared = self.session.prepare_request(req)
         ok_codes = frozenset(ok)
         attempt = 0

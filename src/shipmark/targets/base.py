@@ -267,22 +267,23 @@ class Target:
         repeated and the error says so.
         Every ApiError raised here carries ``lookup_available``, which tells the spool
         whether a later resend can be checked the same way. When the spool resends an
-        event that may already be recorded (shipmark.http.uncertain_resend), a create
-        without a lookup is refused rather than risk a duplicate.
+        event that may already be recorded, the job's HTTP client carries that resend
+        (``self.http.resend``, see shipmark.http.resend): a create without a lookup is
+        refused rather than risk a duplicate, and an empty lookup lets the send through.
         """
         if request.dry_run:
             return send()
-        from shipmark.http import resend_checked, resend_unchecked, unverifiable_resend
-
+        resend = self.http.resend
         try:
             if lookup is not None:
                 found = (lookup_before or lookup)()
                 if found is not None:
                     found.message = found.message or "already recorded"
                     return found
-                resend_checked()  # a resend of an uncertain spooled event is safe now
-            elif resend_unchecked():
-                raise unverifiable_resend(self.type)
+                if resend is not None:
+                    resend.checked()  # a resend of an uncertain spooled event is safe now
+            elif resend is not None and resend.unchecked:
+                raise resend.refusal(self.type)
             sends = 0
             while True:
                 sends += 1
