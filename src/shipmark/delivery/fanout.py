@@ -205,8 +205,7 @@ def _run_one(target: Target, job: Job, options: Options) -> Outcome:
                                transient=exc.transient)
         return Outcome(result, TRANSIENT if exc.transient else PERMANENT, required,
                        may_have_landed=bool(exc.transient and exc.may_have_landed),
-                       verifiable=bool(getattr(exc, "lookup_available", False)),
-                       unverifiable=bool(getattr(exc, "unverifiable", False)))
+                       verifiable=exc.lookup_available, unverifiable=exc.unverifiable)
     except ShipmarkError as exc:
         return Outcome(target.result(request, ok=False, error=exc.message), error_kind(exc.exit_status), required)
     except Exception as exc:  # a bug in a backend must not hide the other targets' results

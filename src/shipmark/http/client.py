@@ -198,7 +198,7 @@ class HttpClient:
         error = status_error(resp, body, self.error_parser, self.retry_safe(method))
         if error.transient:
             delay = parse_retry_after(resp.headers.get("Retry-After"))
-            error.retry_after = delay  # type: ignore[attr-defined]  (create_once honours it too)
+            error.retry_after = delay
             safe = status in NOT_PROCESSED_STATUSES or self.retry_safe(method)
             raise _Attempt(error, retry_safe=safe, delay=delay)
         raise error

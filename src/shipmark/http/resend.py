@@ -26,8 +26,6 @@ class UncertainResend:
 
     def refusal(self, what: str) -> ApiError:
         """The error for a write that cannot be checked first (``what``: the service or host)."""
-        error = ApiError(f"not resent: an earlier attempt was cut off and may already be recorded, and {what} "
-                         "offers no lookup by event key for this operation (resending could record it twice); "
-                         "check the service and re-run the command if it is missing")
-        error.unverifiable = True  # type: ignore[attr-defined]
-        return error
+        return ApiError(f"not resent: an earlier attempt was cut off and may already be recorded, and {what} "
+                        "offers no lookup by event key for this operation (resending could record it twice); "
+                        "check the service and re-run the command if it is missing", unverifiable=True)

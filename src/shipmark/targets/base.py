@@ -296,8 +296,7 @@ class Target:
                         exc.message += (" (not re-sent: it may have been recorded and "
                                         f"{self.type} offers no way to check)")
                         raise
-                    retry_after = getattr(exc, "retry_after", None)
-                    delay = retry_after if retry_after is not None else \
+                    delay = exc.retry_after if exc.retry_after is not None else \
                         min(8.0, 0.5 * (2 ** (sends - 1))) * (0.5 + random.random() / 2)
                     # Room for the sleep, a lookup and another send.
                     if sends >= _MAX_CREATE_SENDS or self.http.budget.remaining() <= delay + 1.0:
@@ -314,7 +313,7 @@ class Target:
                         found.message = "recorded (confirmed after a retry)"
                         return found
         except ApiError as exc:
-            exc.lookup_available = lookup is not None  # type: ignore[attr-defined]
+            exc.lookup_available = lookup is not None
             raise
 
 
