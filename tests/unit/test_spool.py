@@ -27,6 +27,7 @@ from shipmark.output import Console
 from shipmark.targets import TARGET_TYPES
 from shipmark.targets.base import Request, Target, TargetConfig
 from tests.conftest import make_request
+from tests.faults.conftest import spool_failed
 
 
 # -- paths -------------------------------------------------------------------------------------
@@ -76,26 +77,26 @@ def test_settle_failed_keeps_it_once_with_attempts(tmp_path: Path) -> None:
     assert saved["error"] == "503 #2" and saved["may_have_landed"] is True  # sticky
 
 
-def test_add_refreshes_the_same_event(tmp_path: Path) -> None:
+def test_a_failed_event_is_kept_once_and_refreshed(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    spool.add(path, "t", {"operation": "deploy"}, "k", "first")
-    spool.add(path, "t", {"operation": "deploy"}, "k", "second")
-    spool.add(path, "t", {"operation": "deploy"}, "other", "x")
+    spool_failed(path, "t", {"operation": "deploy"}, "k", "first")
+    spool_failed(path, "t", {"operation": "deploy"}, "k", "second")
+    spool_failed(path, "t", {"operation": "deploy"}, "other", "x")
     entries = spool.load(path)
     assert [e["error"] for e in entries] == ["second", "x"] and entries[0]["attempts"] == 2
 
 
 def test_remove_keeps_what_others_added(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    spool.add(path, "t", {"operation": "deploy"}, "a", "")
-    spool.add(path, "t", {"operation": "deploy"}, "b", "")
+    spool_failed(path, "t", {"operation": "deploy"}, "a", "")
+    spool_failed(path, "t", {"operation": "deploy"}, "b", "")
     spool.remove(path, ["t:deploy:a"])
     assert [e["event_key"] for e in spool.load(path)] == ["b"]
 
 
 def test_a_failed_write_leaves_the_old_spool_intact(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "s.jsonl"
-    spool.add(path, "t", {"operation": "deploy"}, "a", "")
+    spool_failed(path, "t", {"operation": "deploy"}, "a", "")
     before = path.read_bytes()
 
     def crash(*_a: Any) -> None:
@@ -103,14 +104,14 @@ def test_a_failed_write_leaves_the_old_spool_intact(tmp_path: Path, monkeypatch)
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        spool.add(path, "t", {"operation": "deploy"}, "b", "")
+        spool.journal(path, [entry(key="b")])
     assert path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
 
 
 def test_leftover_temp_files_are_removed_by_the_next_writer(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     (tmp_path / "s.jsonl.abc123.tmp").write_text('{"half":')
-    spool.add(path, "t", {"operation": "deploy"}, "a", "")
+    spool.journal(path, [entry(key="a")])
     assert not list(tmp_path.glob("*.tmp")) and len(spool.load(path)) == 1
 
 
@@ -118,6 +119,26 @@ def test_damaged_lines_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     path.write_text('{"target": "t", "request": {"operation": "deploy"}, "event_key": "a"}\n{"trunc\n[1,2]\n\n')
     assert [e["event_key"] for e in spool.load(path)] == ["a"]
+
+
+def test_entries_carry_a_format_version_and_room_for_an_integrity_tag(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    spool.journal(path, [entry()])
+    (saved,) = spool.load(path)
+    assert saved["v"] == spool.FORMAT == 2 and "sig" in saved and saved["sig"] is None
+
+
+def test_a_0_1_0_entry_journaled_again_is_rewritten_in_the_current_format(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    old = {k: v for k, v in entry(state="failed").items() if k not in ("v", "sig")}  # 0.1.0 wrote neither
+    old["attempts"] = 1
+    with spool._locked(path):
+        spool._write(path, [old])
+    assert spool.entry_format(spool.load(path)[0]) == 1 and spool.readable(spool.load(path)[0])
+    spool.journal(path, [entry()])
+    (saved,) = spool.load(path)
+    assert saved["v"] == spool.FORMAT and saved["sig"] is None
+    assert saved["state"] == "pending" and saved["attempts"] == 1
 
 
 # -- owners and claims ----------------------------------------------------------------------------
@@ -335,8 +356,8 @@ def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path:
                                                                        type_name: str) -> None:
     path = tmp_path / "s.jsonl"
     j = job(type_name)
-    spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
-              target_type=type_name, may_have_landed=True)
+    spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                 target_type=type_name, may_have_landed=True)
     sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
     assert "offers no lookup by event key for this operation" in results[0].error
@@ -347,8 +368,8 @@ def test_the_resend_check_belongs_to_its_own_job(tmp_path: Path, mem: MemService
     path = tmp_path / "s.jsonl"
     uncertain, certain = job("mem-nolookup", version="a"), job("mem-nolookup", version="b")
     for j, landed_before in ((uncertain, True), (certain, False)):
-        spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
-                  target_type="mem-nolookup", may_have_landed=landed_before)
+        spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                     target_type="mem-nolookup", may_have_landed=landed_before)
     sent, kept, results = delivery.flush(Settings(uncertain), Options(spool_path=path, timeout=5, concurrency=1),
                                          Console(quiet=True))
     assert (sent, kept) == (1, 0) and mem.sends == 1 and not path.exists()
@@ -359,8 +380,8 @@ def test_the_resend_check_belongs_to_its_own_job(tmp_path: Path, mem: MemService
 def test_an_uncertain_entry_is_resent_when_nothing_was_recorded(tmp_path: Path, mem: MemService) -> None:
     path = tmp_path / "s.jsonl"
     j = job("mem-lookup")
-    spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
-              target_type="mem-lookup", may_have_landed=True)
+    spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                 target_type="mem-lookup", may_have_landed=True)
     sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and mem.sends == 1 and mem.lookups == 1
 
@@ -376,6 +397,20 @@ def test_flush_resends_an_interrupted_event_after_checking(tmp_path: Path, mem: 
     sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and results[0].message == "already recorded"
     assert mem.sends == 0 and mem.records == {j.request.event.event_key: 1}
+
+
+def test_flush_leaves_an_entry_of_a_newer_format_alone(tmp_path: Path, mem: MemService, capsys) -> None:
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup")
+    newer = dict(spool.make_entry("t", "mem-lookup", j.request.to_json_dict(), j.request.event.event_key,
+                                  state="failed"), v=spool.FORMAT + 1)
+    with spool._locked(path):
+        spool._write(path, [newer])
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
+    assert (sent, kept, results) == (0, 0, []) and mem.sends == 0 and mem.lookups == 0
+    assert "an entry for 't' was written by a newer shipmark (format 3); it is kept" in capsys.readouterr().err
+    (left,) = spool.load(path)
+    assert left["v"] == spool.FORMAT + 1 and left["owner"] is None and left["attempts"] == 0
 
 
 def test_flush_keeps_what_still_fails_and_drops_what_is_rejected(tmp_path: Path, mem: MemService) -> None:

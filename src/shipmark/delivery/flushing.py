@@ -77,6 +77,11 @@ def _plan(entries: List[Dict[str, Any]], settings, console: Console) -> _Plan:
     for entry in entries:
         eid = spool.entry_id(entry)
         name = entry.get("target")
+        if not spool.readable(entry):
+            console.warn(f"spool: an entry for {name!r} was written by a newer shipmark "
+                         f"(format {entry.get('v')!r}); it is kept for that version")
+            plan.untouched.append(eid)
+            continue
         config = settings.targets.get(name) or settings.targets.get(by_lower.get(str(name).lower(), ""))
         if config is None:
             console.warn(f"spool: target {name!r} is not configured here; its entry is kept")
