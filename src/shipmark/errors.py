@@ -87,9 +87,3 @@ class ApiError(ShipmarkError):
         # Set by create_once: the backend can look this record up by event_key, so a later
         # resend is checked first (the spool keeps the event only then).
         self.lookup_available = lookup_available
-
-
-class RemoteFailed(ShipmarkError):
-    """A waited-for deployment ended in a failed state, or the wait timed out (exit 3)."""
-
-    exit_status = ExitStatus.REMOTE_FAILED

@@ -281,25 +281,6 @@ def settle_all(path: Path, settlements: Sequence[Settlement]) -> Set[str]:
     return kept
 
 
-def add(path: Path, target: str, request: Dict[str, Any], event_key: Optional[str], error: str,
-        *, target_type: Optional[str] = None, may_have_landed: bool = False) -> None:
-    """Add (or refresh) one failed entry; the same target+operation+event_key is kept once."""
-    new = make_entry(target, target_type, request, event_key, state=FAILED, error=error,
-                     may_have_landed=may_have_landed)
-    new["attempts"] = 1
-    with _locked(path):
-        entries = _read(path)
-        for entry in entries:
-            if entry_id(entry) == entry_id(new):
-                entry.update(error=error, state=FAILED, owner=None, updated_at=_now(),
-                             may_have_landed=bool(entry.get("may_have_landed")) or may_have_landed,
-                             attempts=int(entry.get("attempts") or 0) + 1)
-                break
-        else:
-            entries.append(new)
-        _write(path, entries)
-
-
 def claim(path: Path) -> List[Dict[str, Any]]:
     """Take every entry no live process owns (for a flush). Entries of dead owners become uncertain."""
     owner = current_owner()

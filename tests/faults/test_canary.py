@@ -117,7 +117,7 @@ def files_under(root: Path) -> str:
 @pytest.mark.parametrize("name,args", COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_no_command_path_prints_the_token(workdir: Path, tmp_path: Path, name: str, args: Sequence[str]) -> None:
     if name.startswith("flush"):
-        seed_spool(tmp_path / "spool.jsonl")
+        prefill_spool(tmp_path / "spool.jsonl")
     proc = run_cli(list(args), env=env_for(workdir, tmp_path), cwd=workdir, timeout=60)
     assert proc.returncode in (0, 1, 2), (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr or name == "deploy-debug"
@@ -126,7 +126,7 @@ def test_no_command_path_prints_the_token(workdir: Path, tmp_path: Path, name: s
     assert CANARY not in files_under(workdir) + files_under(tmp_path)
 
 
-def seed_spool(path: Path) -> None:
+def prefill_spool(path: Path) -> None:
     """One event waiting for the healthy target, one for the unreachable one."""
     for target, version in (("rb", "v-spooled"), ("down", "v-down")):
         request = {"operation": "deploy", "event": {

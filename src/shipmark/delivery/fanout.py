@@ -180,7 +180,7 @@ def _resending(target: Target) -> Target:
 
 
 def plain_result(job: Job, **fields: object) -> Result:
-    """A Result for a job that has no target object to build it (its config was refused)."""
+    """A Result from the job alone: its target was refused, or the job never ended in time."""
     event = job.request.event
     return Result(target=job.config.name, type=job.config.type, operation=job.request.operation,
                   event_key=event.event_key, host=event.host, **fields)

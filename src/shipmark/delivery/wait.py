@@ -32,7 +32,6 @@ def wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Out
     started = time.monotonic()
     deadline = started + options.wait_timeout
     interval = 2.0
-    last_words: Dict[int, str] = {}
     while pending:
         still: List[Tuple[Target, Outcome]] = []
         for target, outcome in pending:
@@ -54,8 +53,6 @@ def wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Out
                     outcome.result.error = f"the deployment ended {word}"
                     outcome.kind = REMOTE_FAILED
                 continue
-            if last_words.get(id(outcome)) != word:
-                last_words[id(outcome)] = word
             still.append((target, outcome))
         pending = still
         if not pending:
