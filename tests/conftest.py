@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import pytest
 
 from shipmark import redact
-from shipmark.deliver import Options, build_target
+from shipmark.delivery import Options, build_target
 from shipmark.http import Budget
 from shipmark.models import Context, Event, Status
 from shipmark.output import Console

@@ -19,7 +19,7 @@ from shipmark.operations import OPERATIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.config import Resolver, Settings
-    from shipmark.deliver import Options, Report
+    from shipmark.delivery import Options, Report
     from shipmark.models import Context, Event
     from shipmark.output import Console
 
@@ -104,7 +104,7 @@ class App:
     # -- options and jobs ------------------------------------------------------
     def options(self, *, spool: bool = True) -> "Options":
         """Delivery options from the flags and the resolved settings; no spool for reads."""
-        from shipmark.deliver import Options
+        from shipmark.delivery import Options
         from shipmark.spool import spool_path
 
         fail, timeout = self.resolved.fail_on_error().value, self.resolved.timeout().value
@@ -116,7 +116,7 @@ class App:
         )
 
     def _select(self, operation: str, names: Sequence[str]) -> List[Tuple[Any, bool]]:
-        from shipmark.deliver import select_targets
+        from shipmark.delivery import select_targets
 
         return select_targets(self.settings.targets, operation, names)
 
@@ -128,7 +128,7 @@ class App:
     def _jobs(self, selected: Sequence[Tuple[Any, bool]], events: Sequence["Event"], params: Mapping[str, str],
               **fields: Any) -> List[Any]:
         """One job per target and event (host), each with the --param values meant for that target."""
-        from shipmark.deliver import Job
+        from shipmark.delivery import Job
         from shipmark.events import params_for
         from shipmark.targets.base import Request
 
@@ -145,7 +145,7 @@ class App:
         ``fields`` are Request fields (build, id, reason); ``declared`` the values of the
         options backends declare (shipmark.targets.CliOption), placed by ``request_fields``.
         """
-        from shipmark import deliver
+        from shipmark import delivery
         from shipmark.config import ENVIRONMENT, FLAG
         from shipmark.events import build_events
 
@@ -162,11 +162,11 @@ class App:
         explicit = self.resolved.environment(self.context.environment).source in (FLAG, ENVIRONMENT)
         jobs = self._jobs(selected, events, params, operation=operation, command=command,
                           environment_explicit=explicit, **fields, **request_fields(declared))
-        return Delivery(events, deliver.run(jobs, options, self.console))
+        return Delivery(events, delivery.run(jobs, options, self.console))
 
     def query(self, command: str, *, declared: Optional[Mapping[Any, Any]] = None, **fields: Any) -> "Report":
         """Lists and operations on an existing record (--id): no CI event, nothing spooled."""
-        from shipmark import deliver
+        from shipmark import delivery
         from shipmark.errors import UsageError
         from shipmark.models import Context, Event
 
@@ -180,19 +180,19 @@ class App:
         jobs = self._jobs(selected, [event], self._params(), operation=operation,
                           environment_explicit=bool(self.flags.get("environment")), **fields,
                           **request_fields(declared))
-        return deliver.run(jobs, self.options(spool=False), self.console)
+        return delivery.run(jobs, self.options(spool=False), self.console)
 
     def discover(self, name: str) -> "Report":
         """`targets --discover NAME`: the ids one service offers, for the config."""
-        from shipmark import deliver
+        from shipmark import delivery
         from shipmark.models import Context, Event
         from shipmark.targets.base import Request
 
         operation = operation_for("targets --discover")
         (config, _explicit), = self._select(operation, [name])
         event = Event(kind="query", operation=operation, context=Context())
-        job = deliver.Job(config=config, explicit=True, request=Request(operation=operation, event=event))
-        return deliver.run([job], self.options(spool=False), self.console)
+        job = delivery.Job(config=config, explicit=True, request=Request(operation=operation, event=event))
+        return delivery.run([job], self.options(spool=False), self.console)
 
     def target_rows(self, name: Optional[str]) -> List[Dict[str, Any]]:
         """The configured targets (one, when named), secrets masked, with the operations each supports."""
@@ -213,19 +213,19 @@ class App:
 
     def probe(self, names: Sequence[str]) -> "Report":
         """`check --online`: one authenticated read per target (the named ones, else all)."""
-        from shipmark import deliver
+        from shipmark import delivery
 
         options = self.options(spool=False)
         selected = (self._select(operation_for("deploy"), names) if names
                     else [(c, True) for c in self.settings.targets.values()])
-        return deliver.probe_all([cfg for cfg, _ in selected], options, self.console)
+        return delivery.probe_all([cfg for cfg, _ in selected], options, self.console)
 
     def flush(self) -> Tuple[Any, int, int, List[Any]]:
         """`shipmark flush`: (spool path, delivered, still waiting, results)."""
-        from shipmark import deliver
+        from shipmark import delivery
 
         options = self.options()
-        sent, kept, results = deliver.flush(self.settings, options, self.console)
+        sent, kept, results = delivery.flush(self.settings, options, self.console)
         return options.spool_path, sent, kept, results
 
     # -- the spool, before a new delivery ------------------------------------------
@@ -235,8 +235,8 @@ class App:
         Time it takes (beyond a moment) comes out of the command's own budget, which
         ``options.timeout`` is shortened by.
         """
-        from shipmark import deliver, render, spool
-        from shipmark.deliver import Options
+        from shipmark import delivery, render, spool
+        from shipmark.delivery import Options
 
         path = options.spool_path
         if options.dry_run or not path or not spool.has_entries(path):
@@ -245,7 +245,7 @@ class App:
         small = Options(timeout=min(10.0, (options.timeout or 30.0) / AUTO_FLUSH_SHARE), spool_path=path,
                         concurrency=options.concurrency)
         try:
-            sent, kept, _ = deliver.flush(self.settings, small, self.console)
+            sent, kept, _ = delivery.flush(self.settings, small, self.console)
         except Exception as exc:  # flushing old events must never break today's command
             self.console.warn(f"spool: could not resend earlier events: {exc}")
         else:

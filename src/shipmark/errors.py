@@ -69,6 +69,9 @@ class ApiError(ShipmarkError):
         may_have_landed: bool = False,
         url: Optional[str] = None,
         server_message: Optional[str] = None,
+        retry_after: Optional[float] = None,
+        unverifiable: bool = False,
+        lookup_available: bool = False,
     ):
         super().__init__(message)
         self.status_code = status_code
@@ -77,9 +80,10 @@ class ApiError(ShipmarkError):
         self.url = url
         # What the service itself said (redacted), for backends that reword an error.
         self.server_message = server_message
-
-
-class RemoteFailed(ShipmarkError):
-    """A waited-for deployment ended in a failed state, or the wait timed out (exit 3)."""
-
-    exit_status = ExitStatus.REMOTE_FAILED
+        # Seconds the server asked us to wait (Retry-After, capped); create_once honours it too.
+        self.retry_after = retry_after
+        # A resend refused because it may already be recorded and cannot be checked first.
+        self.unverifiable = unverifiable
+        # Set by create_once: the backend can look this record up by event_key, so a later
+        # resend is checked first (the spool keeps the event only then).
+        self.lookup_available = lookup_available

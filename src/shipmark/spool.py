@@ -5,9 +5,9 @@ JSON lines, one entry per (target, operation, event_key). The life of an entry:
 1. ``journal``: before a write is sent, its entry is written with ``state:
    "pending"`` and an ``owner`` (pid, host, process start). A process killed
    mid-delivery therefore leaves its events behind: nothing is lost.
-2. ``settle``: when the outcome is known, a delivered (or permanently rejected)
-   entry is removed; a transient failure becomes ``state: "failed"`` with no
-   owner, to be resent later.
+2. ``settle_all``: when the outcomes are known, a delivered (or permanently
+   rejected) entry is removed; a transient failure becomes ``state: "failed"``
+   with no owner, to be resent later.
 3. ``claim``: ``shipmark flush`` (and the start of the next command) takes the
    entries no live process owns. An entry whose owner died, or whose failure
    may have reached the server, is marked ``may_have_landed``: the backend's
@@ -18,6 +18,13 @@ fsync, rename), so a process killed mid-write leaves the old or the new spool,
 never half a line; a temp file left by a killed writer is removed by the next
 writer. Entries hold the request (event and options), never a token: the token
 is read from the config again when the entry is resent.
+
+Format: every entry written carries ``"v": FORMAT`` and ``"sig"``, room for an
+integrity tag over what the entry asks to send (target, type, event_key, request;
+not the bookkeeping that changes as it is retried), null while entries are not
+signed. Entries without ``"v"`` were written by shipmark 0.1.0 and read back as
+they are (Request.from_json_dict reads their request). An entry of a newer format
+than FORMAT is left alone (see ``readable``).
 """
 from __future__ import annotations
 
@@ -35,6 +42,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
 
 SPOOL_NAME = "shipmark-spool.jsonl"
+# The entry format this version writes; 0.1.0 wrote entries without a version (format 1).
+FORMAT = 2
 PENDING, FAILED = "pending", "failed"
 # An owner on another host cannot be checked; after this long it is presumed dead.
 FOREIGN_OWNER_TTL = 3600.0
@@ -196,12 +205,24 @@ def entry_id(entry: Mapping[str, Any]) -> str:
     return f"{entry.get('target')}:{request.get('operation')}:{entry.get('event_key')}"
 
 
+def entry_format(entry: Mapping[str, Any]) -> int:
+    """The format an entry was written in (1: shipmark 0.1.0, which wrote no version)."""
+    version = entry.get("v", 1)
+    return version if isinstance(version, int) and not isinstance(version, bool) else FORMAT + 1
+
+
+def readable(entry: Mapping[str, Any]) -> bool:
+    """Can this version resend the entry? Not one written by a newer shipmark (or damaged)."""
+    return entry_format(entry) <= FORMAT
+
+
 def make_entry(target: str, target_type: Optional[str], request: Dict[str, Any], event_key: Optional[str],
                *, state: str = PENDING, error: str = "", may_have_landed: bool = False) -> Dict[str, Any]:
     now = _now()
-    return {"target": target, "type": target_type, "event_key": event_key, "request": request,
-            "state": state, "error": error, "may_have_landed": may_have_landed, "attempts": 0,
-            "spooled_at": now, "updated_at": now, "owner": current_owner() if state == PENDING else None}
+    return {"v": FORMAT, "sig": None, "target": target, "type": target_type, "event_key": event_key,
+            "request": request, "state": state, "error": error, "may_have_landed": may_have_landed,
+            "attempts": 0, "spooled_at": now, "updated_at": now,
+            "owner": current_owner() if state == PENDING else None}
 
 
 # -- operations ---------------------------------------------------------------------
@@ -217,8 +238,9 @@ def journal(path: Path, entries: Sequence[Dict[str, Any]]) -> None:
         for new in entries:
             old = index.get(entry_id(new))
             if old is not None:
-                old.update(state=PENDING, owner=owner, updated_at=_now(), request=new["request"],
-                           type=new.get("type") or old.get("type"))
+                # Its request is rewritten in this version's format.
+                old.update(v=FORMAT, sig=None, state=PENDING, owner=owner, updated_at=_now(),
+                           request=new["request"], type=new.get("type") or old.get("type"))
             else:
                 added = dict(new, state=PENDING, owner=owner)
                 current.append(added)
@@ -257,25 +279,6 @@ def settle_all(path: Path, settlements: Sequence[Settlement]) -> Set[str]:
             out.append(entry)
         _write(path, out)
     return kept
-
-
-def add(path: Path, target: str, request: Dict[str, Any], event_key: Optional[str], error: str,
-        *, target_type: Optional[str] = None, may_have_landed: bool = False) -> None:
-    """Add (or refresh) one failed entry; the same target+operation+event_key is kept once."""
-    new = make_entry(target, target_type, request, event_key, state=FAILED, error=error,
-                     may_have_landed=may_have_landed)
-    new["attempts"] = 1
-    with _locked(path):
-        entries = _read(path)
-        for entry in entries:
-            if entry_id(entry) == entry_id(new):
-                entry.update(error=error, state=FAILED, owner=None, updated_at=_now(),
-                             may_have_landed=bool(entry.get("may_have_landed")) or may_have_landed,
-                             attempts=int(entry.get("attempts") or 0) + 1)
-                break
-        else:
-            entries.append(new)
-        _write(path, entries)
 
 
 def claim(path: Path) -> List[Dict[str, Any]]:

@@ -338,6 +338,17 @@ def creates_are_checked(seen: Sequence[Seen]) -> bool:
     return True
 
 
+def spool_failed(path: Path, target: str, request: Dict[str, Any], event_key: str, error: str, *,
+                 target_type: Optional[str] = None, may_have_landed: bool = False) -> None:
+    """Leave an entry as a failed delivery does: journaled before sending, then settled as not delivered."""
+    from shipmark import spool
+
+    entry = spool.make_entry(target, target_type, request, event_key)
+    spool.journal(path, [entry])
+    spool.settle_all(path, [spool.Settlement(spool.entry_id(entry), delivered=False, error=error,
+                                             may_have_landed=may_have_landed)])
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

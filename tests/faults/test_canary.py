@@ -17,7 +17,7 @@ from typing import Dict, List, Sequence
 import pytest
 
 from tests.conftest import CANARY, SHA, assert_no_canary, run_cli
-from tests.faults.conftest import FakeReleaseBits, free_port
+from tests.faults.conftest import FakeReleaseBits, free_port, spool_failed
 
 EVENT = ["--version", "v1.2.3", "-e", "production", "--commit", SHA]
 REFUSED = free_port()
@@ -117,7 +117,7 @@ def files_under(root: Path) -> str:
 @pytest.mark.parametrize("name,args", COMMANDS, ids=[c[0] for c in COMMANDS])
 def test_no_command_path_prints_the_token(workdir: Path, tmp_path: Path, name: str, args: Sequence[str]) -> None:
     if name.startswith("flush"):
-        seed_spool(tmp_path / "spool.jsonl")
+        prefill_spool(tmp_path / "spool.jsonl")
     proc = run_cli(list(args), env=env_for(workdir, tmp_path), cwd=workdir, timeout=60)
     assert proc.returncode in (0, 1, 2), (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr or name == "deploy-debug"
@@ -126,15 +126,13 @@ def test_no_command_path_prints_the_token(workdir: Path, tmp_path: Path, name: s
     assert CANARY not in files_under(workdir) + files_under(tmp_path)
 
 
-def seed_spool(path: Path) -> None:
+def prefill_spool(path: Path) -> None:
     """One event waiting for the healthy target, one for the unreachable one."""
-    from shipmark import spool
-
     for target, version in (("rb", "v-spooled"), ("down", "v-down")):
         request = {"operation": "deploy", "event": {
             "kind": "deployment", "operation": "deploy", "version": version, "environment": "production",
             "status": "success", "commit": SHA, "event_key": f"key-{target}"}}
-        spool.add(path, target, request, f"key-{target}", "HTTP 503", target_type="releasebits")
+        spool_failed(path, target, request, f"key-{target}", "HTTP 503", target_type="releasebits")
 
 
 def test_the_token_was_really_used(workdir: Path, tmp_path: Path, echo_server: FakeReleaseBits) -> None:

@@ -1,4 +1,4 @@
-"""The failure policy of DESIGN.md under real faults, through the installed CLI.
+"""The failure policy under real faults, through the installed CLI.
 
 Each case asserts the exit status, what was printed (one line per target, no
 traceback, no token) and exactly what the fake service received: every create

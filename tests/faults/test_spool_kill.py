@@ -22,7 +22,7 @@ from typing import Dict, List
 import pytest
 
 from tests.conftest import _LEAKY_PREFIXES, SHA, assert_no_canary, shipmark_bin
-from tests.faults.conftest import FakeReleaseBits, Project, creates_are_checked, rb_target, wait_for
+from tests.faults.conftest import FakeReleaseBits, Project, creates_are_checked, rb_target, spool_failed, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -119,7 +119,9 @@ def test_kill_during_spool_writes_never_corrupts_it(tmp_path: Path) -> None:
         print("ready", flush=True)
         while True:
             i += 1
-            spool.add(path, "t%d" % (i % 7), big, "key%d" % (i % 7), "error %d" % i)
+            entry = spool.make_entry("t%d" % (i % 7), None, big, "key%d" % (i % 7))
+            spool.journal(path, [entry])
+            spool.settle_all(path, [spool.Settlement(spool.entry_id(entry), delivered=False, error="error %d" % i)])
             if i % 3 == 0:
                 spool.remove(path, ["t%d:deploy:key%d" % (i % 5, i % 5)])
     """)
@@ -137,21 +139,17 @@ def test_kill_during_spool_writes_never_corrupts_it(tmp_path: Path) -> None:
             ids = [f"{e['target']}:deploy:{e['event_key']}" for e in entries]
             assert len(ids) == len(set(ids)) <= 7
     # A temp file left by a killed writer is cleaned up by the next write.
-    from shipmark import spool
-
-    spool.add(spool_file, "t", {"operation": "deploy"}, "k", "e")
+    spool_failed(spool_file, "t", {"operation": "deploy"}, "k", "e")
     assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_two_flushes_at_once_send_each_entry_once(fake: FakeReleaseBits, project: Project) -> None:
-    from shipmark import spool
-
     for n in range(6):
         request = {"operation": "deploy", "event": {
             "kind": "deployment", "operation": "deploy", "version": f"v{n}", "environment": "production",
             "status": "success", "commit": SHA, "event_key": f"key{n}"}}
-        spool.add(project.spool, "rb", request, f"key{n}", "HTTP 503", target_type="releasebits",
-                  may_have_landed=True)
+        spool_failed(project.spool, "rb", request, f"key{n}", "HTTP 503", target_type="releasebits",
+                     may_have_landed=True)
     fake.latency = 0.1
     first, second = spawn(project, ["flush"]), spawn(project, ["flush"])
     outs = [p.communicate(timeout=60) for p in (first, second)]
@@ -164,13 +162,11 @@ def test_two_flushes_at_once_send_each_entry_once(fake: FakeReleaseBits, project
 
 
 def test_flush_keeps_entries_for_targets_it_does_not_know(fake: FakeReleaseBits, tmp_path: Path) -> None:
-    from shipmark import spool
-
     project = Project(tmp_path, {"rb": rb_target(fake.url)})
     request = {"operation": "deploy", "event": {"kind": "deployment", "operation": "deploy", "version": "v1",
                                                 "event_key": "k1"}}
-    spool.add(project.spool, "gone", request, "k1", "HTTP 503", target_type="releasebits")
-    spool.add(project.spool, "rb", request, "k1", "HTTP 503", target_type="deploybot")
+    spool_failed(project.spool, "gone", request, "k1", "HTTP 503", target_type="releasebits")
+    spool_failed(project.spool, "rb", request, "k1", "HTTP 503", target_type="deploybot")
     flushed = project.run("flush")
     assert flushed.returncode == 0
     assert "target 'gone' is not configured here; its entry is kept" in flushed.stderr

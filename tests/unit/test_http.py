@@ -443,20 +443,22 @@ def test_json_error_body_shapes_are_stable() -> None:
 
 
 def test_an_unchecked_resend_refuses_writes_that_are_not_safe_to_repeat(httpserver) -> None:
-    from shipmark.http import resend_checked, resend_unchecked, uncertain_resend
+    from shipmark.http import UncertainResend
 
     httpserver.expect_request("/x").respond_with_json({})
-    http = client(httpserver.url_for(""), retry_methods=["PATCH"])
-    with uncertain_resend():
-        with pytest.raises(ApiError) as exc:
-            http.request("POST", "/x", json={})
-        assert exc.value.unverifiable and not exc.value.transient
-        assert "may already be recorded" in exc.value.message
-        for method in ("GET", "PUT", "PATCH"):  # reads and idempotent writes go through
-            http.request(method, "/x")
-        resend_checked()  # what create_once does when the event_key lookup finds nothing
+    target_client = client(httpserver.url_for(""), retry_methods=["PATCH"])
+    resend = UncertainResend()
+    http = target_client.for_resend(resend)  # the one job resending an uncertain spooled event
+    with pytest.raises(ApiError) as exc:
         http.request("POST", "/x", json={})
-    assert resend_unchecked() is False
+    assert exc.value.unverifiable and not exc.value.transient
+    assert "may already be recorded" in exc.value.message
+    for method in ("GET", "PUT", "PATCH"):  # reads and idempotent writes go through
+        http.request(method, "/x")
+    resend.checked()  # what create_once does when the event_key lookup finds nothing
+    http.request("POST", "/x", json={})
+    # The other jobs of the target keep its own client: nothing of this resend leaks to them.
+    assert target_client.resend is None and http.session is target_client.session
     assert [req.method for req, _resp in httpserver.log] == ["GET", "PUT", "PATCH", "POST"]
 
 

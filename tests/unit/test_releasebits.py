@@ -11,7 +11,7 @@ import responses
 from responses import matchers
 
 from shipmark.config import load_settings
-from shipmark.deliver import Job, Options, run
+from shipmark.delivery import Job, Options, run
 from shipmark.errors import ApiError, ConfigError, UnsupportedError, UsageError
 from shipmark.models import Context, Event, Status
 from shipmark.output import Console

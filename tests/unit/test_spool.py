@@ -18,14 +18,16 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from shipmark import deliver, spool
-from shipmark.deliver import Job, Options
+from shipmark import delivery, spool
+from shipmark.delivery import fanout
+from shipmark.delivery import Job, Options
 from shipmark.errors import ApiError, ExitStatus
 from shipmark.models import Result, Status
 from shipmark.output import Console
 from shipmark.targets import TARGET_TYPES
 from shipmark.targets.base import Request, Target, TargetConfig
 from tests.conftest import make_request
+from tests.faults.conftest import spool_failed
 
 
 # -- paths -------------------------------------------------------------------------------------
@@ -75,26 +77,26 @@ def test_settle_failed_keeps_it_once_with_attempts(tmp_path: Path) -> None:
     assert saved["error"] == "503 #2" and saved["may_have_landed"] is True  # sticky
 
 
-def test_add_refreshes_the_same_event(tmp_path: Path) -> None:
+def test_a_failed_event_is_kept_once_and_refreshed(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    spool.add(path, "t", {"operation": "deploy"}, "k", "first")
-    spool.add(path, "t", {"operation": "deploy"}, "k", "second")
-    spool.add(path, "t", {"operation": "deploy"}, "other", "x")
+    spool_failed(path, "t", {"operation": "deploy"}, "k", "first")
+    spool_failed(path, "t", {"operation": "deploy"}, "k", "second")
+    spool_failed(path, "t", {"operation": "deploy"}, "other", "x")
     entries = spool.load(path)
     assert [e["error"] for e in entries] == ["second", "x"] and entries[0]["attempts"] == 2
 
 
 def test_remove_keeps_what_others_added(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    spool.add(path, "t", {"operation": "deploy"}, "a", "")
-    spool.add(path, "t", {"operation": "deploy"}, "b", "")
+    spool_failed(path, "t", {"operation": "deploy"}, "a", "")
+    spool_failed(path, "t", {"operation": "deploy"}, "b", "")
     spool.remove(path, ["t:deploy:a"])
     assert [e["event_key"] for e in spool.load(path)] == ["b"]
 
 
 def test_a_failed_write_leaves_the_old_spool_intact(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "s.jsonl"
-    spool.add(path, "t", {"operation": "deploy"}, "a", "")
+    spool_failed(path, "t", {"operation": "deploy"}, "a", "")
     before = path.read_bytes()
 
     def crash(*_a: Any) -> None:
@@ -102,14 +104,14 @@ def test_a_failed_write_leaves_the_old_spool_intact(tmp_path: Path, monkeypatch)
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        spool.add(path, "t", {"operation": "deploy"}, "b", "")
+        spool.journal(path, [entry(key="b")])
     assert path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
 
 
 def test_leftover_temp_files_are_removed_by_the_next_writer(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     (tmp_path / "s.jsonl.abc123.tmp").write_text('{"half":')
-    spool.add(path, "t", {"operation": "deploy"}, "a", "")
+    spool.journal(path, [entry(key="a")])
     assert not list(tmp_path.glob("*.tmp")) and len(spool.load(path)) == 1
 
 
@@ -117,6 +119,26 @@ def test_damaged_lines_are_skipped(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     path.write_text('{"target": "t", "request": {"operation": "deploy"}, "event_key": "a"}\n{"trunc\n[1,2]\n\n')
     assert [e["event_key"] for e in spool.load(path)] == ["a"]
+
+
+def test_entries_carry_a_format_version_and_room_for_an_integrity_tag(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    spool.journal(path, [entry()])
+    (saved,) = spool.load(path)
+    assert saved["v"] == spool.FORMAT == 2 and "sig" in saved and saved["sig"] is None
+
+
+def test_a_0_1_0_entry_journaled_again_is_rewritten_in_the_current_format(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    old = {k: v for k, v in entry(state="failed").items() if k not in ("v", "sig")}  # 0.1.0 wrote neither
+    old["attempts"] = 1
+    with spool._locked(path):
+        spool._write(path, [old])
+    assert spool.entry_format(spool.load(path)[0]) == 1 and spool.readable(spool.load(path)[0])
+    spool.journal(path, [entry()])
+    (saved,) = spool.load(path)
+    assert saved["v"] == spool.FORMAT and saved["sig"] is None
+    assert saved["state"] == "pending" and saved["attempts"] == 1
 
 
 # -- owners and claims ----------------------------------------------------------------------------
@@ -258,8 +280,8 @@ def refused() -> ApiError:
     return ApiError("could not reach x: connection refused", transient=True)
 
 
-def run(jobs: List[Job], path: Optional[Path], **kw: Any) -> deliver.Report:
-    return deliver.run(jobs, Options(spool_path=path, timeout=kw.pop("timeout", 5), **kw), Console(quiet=True))
+def run(jobs: List[Job], path: Optional[Path], **kw: Any) -> delivery.Report:
+    return delivery.run(jobs, Options(spool_path=path, timeout=kw.pop("timeout", 5), **kw), Console(quiet=True))
 
 
 def test_the_event_is_journaled_before_it_is_sent(tmp_path: Path, mem: MemService, monkeypatch) -> None:
@@ -311,7 +333,7 @@ def test_without_a_lookup_a_failure_before_sending_is_spooled_and_flushed(tmp_pa
     j = job("mem-nolookup")
     report = run([j], path)
     assert report.results[0].spooled
-    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and results[0].ok
     assert list(mem.records.values()) == [1] and not path.exists()
 
@@ -324,7 +346,7 @@ def test_flush_does_not_resend_an_interrupted_event_it_cannot_check(tmp_path: Pa
                 owner={"pid": 999999999, "host": socket.gethostname(), "since": time.time()})
     with spool._locked(path):
         spool._write(path, [dead])
-    sent, kept, _ = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
+    sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
     assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
     assert "may already be recorded" in capsys.readouterr().err
 
@@ -334,19 +356,33 @@ def test_an_interrupted_create_without_a_lookup_for_it_is_never_resent(tmp_path:
                                                                        type_name: str) -> None:
     path = tmp_path / "s.jsonl"
     j = job(type_name)
-    spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
-              target_type=type_name, may_have_landed=True)
-    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                 target_type=type_name, may_have_landed=True)
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (0, 0) and mem.sends == 0 and not path.exists()
     assert "offers no lookup by event key for this operation" in results[0].error
+
+
+def test_the_resend_check_belongs_to_its_own_job(tmp_path: Path, mem: MemService) -> None:
+    """An uncertain entry refused for want of a lookup does not hold back a certain one (same target)."""
+    path = tmp_path / "s.jsonl"
+    uncertain, certain = job("mem-nolookup", version="a"), job("mem-nolookup", version="b")
+    for j, landed_before in ((uncertain, True), (certain, False)):
+        spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                     target_type="mem-nolookup", may_have_landed=landed_before)
+    sent, kept, results = delivery.flush(Settings(uncertain), Options(spool_path=path, timeout=5, concurrency=1),
+                                         Console(quiet=True))
+    assert (sent, kept) == (1, 0) and mem.sends == 1 and not path.exists()
+    assert "offers no lookup by event key" in results[0].error and results[1].ok
+    assert list(mem.records) == [certain.request.event.event_key]
 
 
 def test_an_uncertain_entry_is_resent_when_nothing_was_recorded(tmp_path: Path, mem: MemService) -> None:
     path = tmp_path / "s.jsonl"
     j = job("mem-lookup")
-    spool.add(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
-              target_type="mem-lookup", may_have_landed=True)
-    sent, kept, _ = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "timed out",
+                 target_type="mem-lookup", may_have_landed=True)
+    sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and mem.sends == 1 and mem.lookups == 1
 
 
@@ -358,9 +394,23 @@ def test_flush_resends_an_interrupted_event_after_checking(tmp_path: Path, mem: 
                 owner={"pid": 999999999, "host": socket.gethostname(), "since": time.time()})
     with spool._locked(path):
         spool._write(path, [dead])
-    sent, kept, results = deliver.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (1, 0) and results[0].message == "already recorded"
     assert mem.sends == 0 and mem.records == {j.request.event.event_key: 1}
+
+
+def test_flush_leaves_an_entry_of_a_newer_format_alone(tmp_path: Path, mem: MemService, capsys) -> None:
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup")
+    newer = dict(spool.make_entry("t", "mem-lookup", j.request.to_json_dict(), j.request.event.event_key,
+                                  state="failed"), v=spool.FORMAT + 1)
+    with spool._locked(path):
+        spool._write(path, [newer])
+    sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
+    assert (sent, kept, results) == (0, 0, []) and mem.sends == 0 and mem.lookups == 0
+    assert "an entry for 't' was written by a newer shipmark (format 3); it is kept" in capsys.readouterr().err
+    (left,) = spool.load(path)
+    assert left["v"] == spool.FORMAT + 1 and left["owner"] is None and left["attempts"] == 0
 
 
 def test_flush_keeps_what_still_fails_and_drops_what_is_rejected(tmp_path: Path, mem: MemService) -> None:
@@ -371,18 +421,18 @@ def test_flush_keeps_what_still_fails_and_drops_what_is_rejected(tmp_path: Path,
     run([b], path)
     assert len(spool.load(path)) == 2
     mem.script = [refused(), ApiError("HTTP 422: no", transient=False)]
-    sent, kept, _ = deliver.flush(Settings(a), Options(spool_path=path, timeout=5), Console(quiet=True))
+    sent, kept, _ = delivery.flush(Settings(a), Options(spool_path=path, timeout=5), Console(quiet=True))
     assert (sent, kept) == (0, 1)
     (left,) = spool.load(path)
     assert left["state"] == "failed" and left["owner"] is None and left["attempts"] == 2
 
 
 def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: MemService, monkeypatch) -> None:
-    monkeypatch.setattr(deliver, "DEADLINE_GRACE", 0.3)
+    monkeypatch.setattr(fanout, "DEADLINE_GRACE", 0.3)
     path = tmp_path / "s.jsonl"
     started = time.monotonic()
     report = run([job("mem-hang", name="slow"), job("mem-lookup", name="fast")], path, timeout=0.5)
-    assert time.monotonic() - started < 0.5 + deliver.DEADLINE_GRACE + 1
+    assert time.monotonic() - started < 0.5 + fanout.DEADLINE_GRACE + 1
     slow, fast = report.results
     assert fast.ok and not slow.ok and slow.transient
     assert slow.error == "no complete answer within the time budget of 0.5s"
@@ -396,7 +446,7 @@ def test_a_backend_that_never_returns_cannot_hold_the_run(tmp_path: Path, mem: M
 def test_a_hung_backend_without_lookup_is_reported_not_spooled(tmp_path: Path, mem: MemService,
                                                                monkeypatch) -> None:
     monkeypatch.setattr(Hangs, "supports_lookup", False)
-    monkeypatch.setattr(deliver, "DEADLINE_GRACE", 0.3)
+    monkeypatch.setattr(fanout, "DEADLINE_GRACE", 0.3)
     report = run([job("mem-hang")], tmp_path / "s.jsonl", timeout=0.3)
     (slow,) = report.results
     assert not slow.spooled and "offers no way to check" in slow.error

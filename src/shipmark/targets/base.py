@@ -267,22 +267,23 @@ class Target:
         repeated and the error says so.
         Every ApiError raised here carries ``lookup_available``, which tells the spool
         whether a later resend can be checked the same way. When the spool resends an
-        event that may already be recorded (shipmark.http.uncertain_resend), a create
-        without a lookup is refused rather than risk a duplicate.
+        event that may already be recorded, the job's HTTP client carries that resend
+        (``self.http.resend``, see shipmark.http.resend): a create without a lookup is
+        refused rather than risk a duplicate, and an empty lookup lets the send through.
         """
         if request.dry_run:
             return send()
-        from shipmark.http import resend_checked, resend_unchecked, unverifiable_resend
-
+        resend = self.http.resend
         try:
             if lookup is not None:
                 found = (lookup_before or lookup)()
                 if found is not None:
                     found.message = found.message or "already recorded"
                     return found
-                resend_checked()  # a resend of an uncertain spooled event is safe now
-            elif resend_unchecked():
-                raise unverifiable_resend(self.type)
+                if resend is not None:
+                    resend.checked()  # a resend of an uncertain spooled event is safe now
+            elif resend is not None and resend.unchecked:
+                raise resend.refusal(self.type)
             sends = 0
             while True:
                 sends += 1
@@ -295,8 +296,7 @@ class Target:
                         exc.message += (" (not re-sent: it may have been recorded and "
                                         f"{self.type} offers no way to check)")
                         raise
-                    retry_after = getattr(exc, "retry_after", None)
-                    delay = retry_after if retry_after is not None else \
+                    delay = exc.retry_after if exc.retry_after is not None else \
                         min(8.0, 0.5 * (2 ** (sends - 1))) * (0.5 + random.random() / 2)
                     # Room for the sleep, a lookup and another send.
                     if sends >= _MAX_CREATE_SENDS or self.http.budget.remaining() <= delay + 1.0:
@@ -313,7 +313,7 @@ class Target:
                         found.message = "recorded (confirmed after a retry)"
                         return found
         except ApiError as exc:
-            exc.lookup_available = lookup is not None  # type: ignore[attr-defined]
+            exc.lookup_available = lookup is not None
             raise
 
 
