@@ -308,7 +308,7 @@ def test_config_keys_and_defaults():
 @pytest.mark.parametrize("change, message", [
     ({"username": None}, "username"),
     ({"url": None}, "url: required for this target type"),
-    ({"token": None}, "token: required"),
+    ({"token": None}, "token\n  Value error, required key is missing: set it to a Beanstalk access token"),
     ({"url": "http://acme.beanstalkapp.com"}, "url: must be https"),
     ({"environment_id": 0}, "greater than 0"),
     ({"repository": "acme/web"}, "not a path"),

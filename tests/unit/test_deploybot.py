@@ -104,7 +104,7 @@ def config(**keys: Any) -> DeployBotConfig:
 def test_config_requires_url_and_token() -> None:
     with pytest.raises(ValidationError, match="url: required"):
         config(token="x" * 8)
-    with pytest.raises(ValidationError, match=r"token: required: a DeployBot API token"):
+    with pytest.raises(ValidationError, match=r"token\n  Value error, required key is missing: set it to a DeployBot API token"):
         config(url=ACCOUNT)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
@@ -50,8 +50,9 @@ PARAMS: Dict[str, Tuple[str, ...]] = {
 class AviatorConfig(TargetConfig):
     default_url: ClassVar[Optional[str]] = "https://api.aviator.co"
     url_required: ClassVar[bool] = False
+    token_required: ClassVar[bool] = True  # every Aviator endpoint needs a Bearer token
+    token_hint: ClassVar[str] = "an Aviator API token (e.g. token: ${AVIATOR_TOKEN})"
 
-    token: SecretStr  # every Aviator endpoint needs a Bearer token
     project: str = Field(min_length=1)  # release project name, case sensitive
     repository: Optional[str] = None  # owner/name; needed by `release create`
 

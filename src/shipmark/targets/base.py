@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Type
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
@@ -48,14 +48,32 @@ class TargetConfig(BaseModel):
     # Subclasses set these.
     default_url: ClassVar[Optional[str]] = None
     url_required: ClassVar[bool] = True
+    # The one token rule: a type that needs a token says so here, and a missing, empty or
+    # all-blank token is then the same error for every such type, ending in ``token_hint``
+    # (what the token is and where to get one).
+    token_required: ClassVar[bool] = False
+    token_hint: ClassVar[str] = ""
 
     type: str
     name: str
     url: Optional[str] = None
-    token: Optional[SecretStr] = None
+    # validate_default: a missing token is checked too (and reported with the other keys).
+    token: Optional[SecretStr] = Field(default=None, validate_default=True)
     required: bool = False
     allow_insecure: bool = False
     timeout: Optional[float] = Field(default=None, gt=0)
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if not cls.token_required:
+            return value
+        fix = f": set it to {cls.token_hint}" if cls.token_hint else ""
+        if value is None:
+            raise ValueError(f"required key is missing{fix}")
+        if not value.get_secret_value().strip():
+            raise ValueError(f"is empty{fix}")
+        return value
 
     @model_validator(mode="after")
     def _check_url(self) -> "TargetConfig":

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
@@ -39,6 +39,8 @@ STATES: Dict[str, Status] = {
 class BeanstalkConfig(TargetConfig):
     default_url: ClassVar[Optional[str]] = None
     url_required: ClassVar[bool] = True
+    token_required: ClassVar[bool] = True
+    token_hint: ClassVar[str] = "a Beanstalk access token (Settings > Access tokens)"
 
     username: str = Field(min_length=1)
     repository: Optional[str] = None  # numeric id or repository name
@@ -58,12 +60,6 @@ class BeanstalkConfig(TargetConfig):
         if value is not None and (not value or "/" in value):
             raise ValueError("a repository id (e.g. 67) or name (e.g. web-app), not a path")
         return value
-
-    @model_validator(mode="after")
-    def _token_required(self) -> "BeanstalkConfig":
-        if self.token is None or not self.token.get_secret_value():
-            raise ValueError("token: required: a Beanstalk access token (Settings > Access tokens)")
-        return self
 
     def secrets(self) -> List[Tuple[str, Optional[str]]]:
         # With the username, so the base64 Basic-auth form is redacted too.

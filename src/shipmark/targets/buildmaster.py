@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
-from pydantic import SecretStr, field_validator
+from pydantic import field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
@@ -80,8 +80,9 @@ _LIVE_DEPLOYMENT_WORDS = frozenset({"pending", "executing", "succeeded", "warned
 
 class BuildMasterConfig(TargetConfig):
     url_required: ClassVar[bool] = True
+    token_required: ClassVar[bool] = True  # every endpoint needs an API key
+    token_hint: ClassVar[str] = "a BuildMaster API key with Release & Build Deployment access"
 
-    token: SecretStr  # every endpoint needs an API key
     application: str  # a name, or a numeric id
     pipeline: Optional[str] = None
     release_template: Optional[str] = None
@@ -100,13 +101,6 @@ class BuildMasterConfig(TargetConfig):
     def _not_empty(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not value:
             raise ValueError("must not be empty (leave the key out instead)")
-        return value
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("is empty: set it to a BuildMaster API key with Release & Build Deployment access")
         return value
 
     def application_params(self) -> Dict[str, str]:

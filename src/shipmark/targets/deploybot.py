@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
@@ -33,15 +33,11 @@ EnvironmentRef = Union[int, str]  # an id, or (dry run only) a placeholder namin
 
 class DeployBotConfig(TargetConfig):
     url_required: ClassVar[bool] = True
+    token_required: ClassVar[bool] = True
+    token_hint: ClassVar[str] = "a DeployBot API token (e.g. token: ${DEPLOYBOT_TOKEN})"
 
     environment_id: Optional[int] = Field(default=None, gt=0)  # the default environment
     user_id: Optional[int] = Field(default=None, gt=0)  # who DeployBot shows as the deployer
-
-    @model_validator(mode="after")
-    def _token_required(self) -> "DeployBotConfig":
-        if self.token is None or not self.token.get_secret_value():
-            raise ValueError("token: required: a DeployBot API token (e.g. token: ${DEPLOYBOT_TOKEN})")
-        return self
 
 
 def api_base(url: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
@@ -34,21 +34,16 @@ class ReleaseBitsConfig(TargetConfig):
     default_url: ClassVar[Optional[str]] = "https://api.releasebits.com"
     url_required: ClassVar[bool] = True
 
+    token_required: ClassVar[bool] = True  # every ReleaseBits request is authenticated
+    token_hint: ClassVar[str] = "a ReleaseBits API token (from /account/tokens)"
+
     component: str
-    token: SecretStr  # every ReleaseBits request is authenticated
 
     @field_validator("component")
     @classmethod
     def _component(cls, value: str) -> str:
         if not value:
             raise ValueError("must be the component's URL slug (e.g. web), not empty")
-        return value
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("is empty: set it to a ReleaseBits API token (from /account/tokens)")
         return value
 
 
