@@ -278,11 +278,11 @@ def test_deploy_needs_a_repository_a_commit_and_an_environment():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"branch": "main"}, "--param branch: not a beanstalk deploy field (valid: deploy_from_scratch, "
+    ({"branch": "main"}, "--param branch: unknown for beanstalk deploy (valid: deploy_from_scratch, "
                          "do_not_notify, environment_id, revision)"),
-    ({"do_not_notify": "maybe"}, "--param do_not_notify=maybe: expected true or false"),
-    ({"environment_id": "prod"}, "--param environment_id=prod: expected a positive number"),
-    ({"environment_id": "0"}, "--param environment_id=0: expected a positive number"),
+    ({"do_not_notify": "maybe"}, "--param do_not_notify='maybe': expected true or false"),
+    ({"environment_id": "prod"}, "--param environment_id='prod': expected a positive integer id"),
+    ({"environment_id": "0"}, "--param environment_id='0': expected a positive integer id"),
 ])
 def test_bad_params_are_usage_errors(params, message):
     with pytest.raises(UsageError) as err:

@@ -340,11 +340,11 @@ def test_no_environment_anywhere_is_unsupported(rsps) -> None:
 
 
 @pytest.mark.parametrize("operation, params, message", [
-    ("deploy", {"colour": "red"}, "--param colour: not a DeployBot parameter for deploy (valid: deploy_from_scratch, "
+    ("deploy", {"colour": "red"}, "--param colour: unknown for deploybot deploy (valid: deploy_from_scratch, "
                                   "environment_id, skip_build, trigger_notifications, user_id)"),
     ("deploy", {"skip_build": "maybe"}, "--param skip_build='maybe': expected true or false"),
     ("deploy", {"user_id": "-3"}, "--param user_id='-3': expected a positive integer id"),
-    ("deployment_get", {"x": "1"}, "--param x: not a DeployBot parameter for deployment get (valid: none)"),
+    ("deployment_get", {"x": "1"}, "--param x: unknown for deploybot deployment get (valid: none)"),
 ])
 def test_bad_params_are_usage_errors(rsps, operation: str, params: Dict[str, str], message: str) -> None:
     with pytest.raises(UsageError) as exc:

@@ -219,7 +219,7 @@ def test_params_are_refused_with_the_valid_list():
     with pytest.raises(UsageError) as exc:
         target().check(request)
     assert exc.value.message.startswith(
-        "--param deploy_from_scratch: releasebits takes no --param (valid: none)")
+        "--param deploy_from_scratch: unknown for releasebits deploy (valid: none)")
 
 
 def test_only_deploy_and_list_are_supported():

@@ -76,3 +76,82 @@ def test_token_errors_never_echo_the_token(tmp_path: Path) -> None:
     message = _config_error(tmp_path, "deploybot", token=CANARY, url="http://acme.deploybot.com")
     assert "must be https" in message
     assert_no_canary(message)
+
+
+# -- --param: one vocabulary ------------------------------------------------------------------
+
+def _bool_params():
+    from shipmark.targets.params import BOOL
+
+    return [(t, p.name, op) for t in sorted(TARGET_TYPES) for p in target_class(t).params
+            if p.type == BOOL for op in p.operations]
+
+
+def test_the_bool_params_of_every_backend_are_declared() -> None:
+    assert sorted({(t, name) for t, name, _ in _bool_params()}) == [
+        ("aviator", "trigger_build_workflow"), ("aviator", "trigger_workflow"),
+        ("beanstalk", "deploy_from_scratch"), ("beanstalk", "do_not_notify"),
+        ("deploybot", "deploy_from_scratch"), ("deploybot", "skip_build"), ("deploybot", "trigger_notifications")]
+
+
+def _target(type_name: str):
+    from tests.conftest import make_target
+
+    return make_target(type_name, token=CANARY, **{**OTHER_KEYS[type_name], "url": OTHER_KEYS[type_name].get(
+        "url", "https://api.example.com")})
+
+
+@pytest.mark.parametrize("type_name, name, operation", _bool_params())
+def test_one_boolean_vocabulary_for_every_bool_param(type_name: str, name: str, operation: str) -> None:
+    from shipmark.errors import UsageError
+    from tests.conftest import make_request
+
+    target = _target(type_name)
+    for word, value in [("true", True), ("TRUE", True), (" Yes ", True), ("1", True), ("yes", True),
+                        ("false", False), ("False", False), ("no", False), ("NO", False), ("0", False)]:
+        assert target.param_values(make_request(operation, params={name: word}))[name] is value, word
+    for word in ("", " ", "maybe", "on", "2", "t"):
+        with pytest.raises(UsageError) as info:
+            target.param_values(make_request(operation, params={name: word}))
+        assert info.value.message == f"--param {name}={word!r}: expected true or false"
+
+
+@pytest.mark.parametrize("type_name", sorted(set(TARGET_TYPES) - {"file"}))
+def test_unknown_params_are_one_error_listing_the_valid_ones(type_name: str) -> None:
+    from shipmark.errors import UsageError
+    from shipmark.operations import words
+    from tests.conftest import make_request
+
+    target = _target(type_name)
+    operation = target.supported_operations()[0]
+    valid = list(dict.fromkeys(p.name for p in target.params if operation in p.operations)) or ["none"]
+    with pytest.raises(UsageError) as info:
+        target.check(make_request(operation, params={"zz_nope": "1", "aa_nope": "2"}, id="1"))
+    assert info.value.message.startswith(
+        f"--param aa_nope, zz_nope: unknown for {type_name} {words(operation)} (valid: {', '.join(valid)})")
+
+
+def test_the_file_target_records_any_param_as_given() -> None:
+    from tests.conftest import make_request
+
+    assert _target("file").param_values(make_request("deploy", params={"a": "", "B": " x"})) == {"a": "", "B": " x"}
+
+
+def test_typed_values_are_converted_and_empty_values_refused() -> None:
+    from shipmark.errors import UsageError
+    from shipmark.targets.params import BOOL, ID, STR, TIME, Param, read_params
+
+    declared = (Param("n", ("deploy",), ID, hint="see the list"), Param("b", ("deploy",), BOOL),
+                Param("at", ("deploy",), TIME), Param("s", ("deploy",), STR, choices=("x", "y")),
+                Param("free", ("deploy",)), Param("$V", ("deploy",), prefix="$"))
+    values = read_params("t", "deploy", {"n": " 12 ", "b": "Yes", "at": "2024-05-01T22:00:00", "s": "y",
+                                         "free": " a b ", "$X": ""}, declared)
+    assert values == {"n": 12, "b": True, "at": "2024-05-01T22:00:00+00:00", "s": "y", "free": " a b ", "$X": ""}
+    for key, raw, expected in [("n", "0", "a positive integer id (see the list)"), ("n", "", "a positive integer id "
+                               "(see the list)"), ("at", "soon", "an ISO 8601 time (e.g. 2024-05-01T22:00:00Z)"),
+                               ("s", "z", "one of: x, y"), ("free", " ", "a value")]:
+        with pytest.raises(UsageError) as info:
+            read_params("t", "deploy", {key: raw}, declared)
+        assert info.value.message == f"--param {key}={raw!r}: expected {expected}"
+    with pytest.raises(UsageError, match=r"^--param n: unknown for t deployment list \(valid: none\); see docs$"):
+        read_params("t", "deployment_list", {"n": "1"}, declared, note="see docs")

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.params import BOOL, Param
 
 # "release-version-rcX" (API reference) or "<release>.rcN" (terminology page).
 RC_VERSION = re.compile(r"[-.]rc[0-9]+\Z")
@@ -38,13 +39,6 @@ READ_STATUS: Dict[str, Status] = {
     "cancelled": Status.CANCELLED,
 }
 
-# --param keys each operation understands.
-PARAMS: Dict[str, Tuple[str, ...]] = {
-    "deploy": ("trigger_workflow",),
-    "deployment_update": (),
-    "release_create": ("trigger_build_workflow",),
-    "deployment_list": (),
-}
 
 
 class AviatorConfig(TargetConfig):
@@ -64,15 +58,6 @@ class AviatorConfig(TargetConfig):
         return value
 
 
-def is_true(value: str, key: str) -> bool:
-    word = value.strip().lower()
-    if word in ("true", "1", "yes"):
-        return True
-    if word in ("false", "0", "no", ""):
-        return False
-    raise UsageError(f"--param {key}={value!r}: expected true or false")
-
-
 class Aviator(Target):
     type = "aviator"
     config_model = AviatorConfig
@@ -85,6 +70,10 @@ class Aviator(Target):
         Status.SKIPPED: None,
     }
     supports_lookup = False
+    params = (
+        Param("trigger_workflow", ("deploy",), BOOL),
+        Param("trigger_build_workflow", ("release_create",), BOOL),
+    )
 
     config: AviatorConfig
 
@@ -101,15 +90,6 @@ class Aviator(Target):
     def check(self, request: Request) -> None:
         super().check(request)
         op = request.operation
-        valid = PARAMS.get(op, ())
-        unknown = sorted(set(request.params) - set(valid))
-        if unknown:
-            allowed = ", ".join(valid) if valid else "none"
-            raise UsageError(f"unknown --param {', '.join(unknown)} for aviator {op.replace('_', ' ')} "
-                             f"(valid: {allowed})")
-        for key in valid:
-            if key in request.params:
-                is_true(request.params[key], key)
         if op in ("deploy", "deployment_update", "deployment_list"):
             self._environment(request)
         if op in ("deploy", "deployment_update", "release_create"):
@@ -155,10 +135,8 @@ class Aviator(Target):
                                    f"({shown}): pass --commit with the full sha")
         return commit
 
-    @staticmethod
-    def _triggers_workflow(request: Request) -> bool:
-        value = request.params.get("trigger_workflow")
-        return value is not None and is_true(value, "trigger_workflow")
+    def _triggers_workflow(self, request: Request) -> bool:
+        return bool(self.param_values(request).get("trigger_workflow"))
 
     # -- paths -------------------------------------------------------------
     def _deployments_path(self, environment: str) -> str:
@@ -175,8 +153,7 @@ class Aviator(Target):
         body = {
             "repo": self._repository(),
             "commit": self._full_commit(request),
-            "trigger_build_workflow": is_true(request.params.get("trigger_build_workflow", "false"),
-                                              "trigger_build_workflow"),
+            "trigger_build_workflow": self.param_values(request).get("trigger_build_workflow", False),
         }
 
         def send() -> Result:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
 from shipmark.operations import OPERATIONS, words
+from shipmark.targets.params import Param, read_params
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.http import HttpClient
@@ -179,6 +180,9 @@ class Target:
     # Does `deploy` make the service run a deployment (rather than record one run elsewhere)?
     # Then `deployment start|finish`, which report a deployment CI runs, do not apply.
     triggers_deployments: ClassVar[bool] = False
+    # The --param KEYs it takes (see shipmark.targets.params); any other KEY is a usage error.
+    params: ClassVar[Tuple[Param, ...]] = ()
+    param_note: ClassVar[str] = ""  # added to the unknown-param error, e.g. where the fields come from
 
     def __init__(self, config: TargetConfig, http: "HttpClient"):
         self.config = config
@@ -219,7 +223,8 @@ class Target:
     def check(self, request: Request) -> None:
         """Raise UnsupportedError before anything is sent when the request cannot be expressed.
 
-        The default checks the operation exists (and that start/finish reports make sense);
+        The default checks the operation exists, that start/finish reports make sense and
+        that every --param is one the backend declares, with a valid value;
         backends add their own checks, e.g. that the status maps (``service_status``).
         """
         if not self.supports(request.operation):
@@ -231,6 +236,11 @@ class Target:
                 f"{self.type} runs deployments itself, so `{request.command}` cannot report one: "
                 "use `shipmark deploy` to trigger it (and --wait to follow it)"
             )
+        self.param_values(request)
+
+    def param_values(self, request: Request) -> Dict[str, Any]:
+        """The request's --param values, checked against ``params`` and converted (UsageError if wrong)."""
+        return read_params(self.type, request.operation, request.params, self.params, self.param_note)
 
     def service_status(self, status: Status) -> str:
         """The service's word for a normalized status, or UnsupportedError."""

@@ -17,11 +17,11 @@ from pydantic import Field, field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.params import BOOL, ID, Param
 
 PAGE_SIZE = 50  # the service's maximum per_page
 TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # "2013/01/17 05:04:08 +0800"
 BOOLEAN_PARAMS = ("deploy_from_scratch", "do_not_notify")
-DEPLOY_PARAMS = ("deploy_from_scratch", "do_not_notify", "environment_id", "revision")
 
 # The service's `state` -> normalized status. `new` and `retry` appear in responses
 # although the documented list has only the other five.
@@ -135,6 +135,12 @@ class Beanstalk(Target):
     }
     supports_lookup = True
     triggers_deployments = True
+    params = (
+        Param("deploy_from_scratch", ("deploy",), BOOL),
+        Param("do_not_notify", ("deploy",), BOOL),
+        Param("environment_id", ("deploy",), ID, hint="see `shipmark targets NAME --discover`"),
+        Param("revision", ("deploy",)),  # for Subversion: a revision number instead of the commit
+    )
     config: BeanstalkConfig
 
     def __init__(self, config: TargetConfig, http: Any):
@@ -168,7 +174,6 @@ class Beanstalk(Target):
             raise UnsupportedError(
                 f"status {status.value!r}: beanstalk runs the deployment itself, so shipmark can only "
                 "request one (--status success); use --wait to follow its state")
-        self._check_params(request.params)
         revision = request.params.get("revision") or request.event.commit
         if not revision:
             raise UnsupportedError("beanstalk deploys a revision: no commit was detected; "
@@ -176,19 +181,6 @@ class Beanstalk(Target):
         if not (request.params.get("environment_id") or request.event.environment or self.config.environment_id):
             raise UnsupportedError("beanstalk needs an environment to deploy to: set environment_id on the "
                                    "target, pass -e NAME, or --param environment_id=N")
-
-    def _check_params(self, params: Dict[str, str]) -> None:
-        for key, value in params.items():
-            if key not in DEPLOY_PARAMS:
-                raise UsageError(f"--param {key}: not a beanstalk deploy field "
-                                 f"(valid: {', '.join(DEPLOY_PARAMS)})")
-            if key in BOOLEAN_PARAMS and value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise UsageError(f"--param {key}={value}: expected true or false")
-            if key == "environment_id" and not (value.strip().isdigit() and int(value) > 0):
-                raise UsageError(f"--param environment_id={value}: expected a positive number "
-                                 "(see `shipmark targets NAME --discover`)")
-            if key == "revision" and not value.strip():
-                raise UsageError("--param revision: must not be empty")
 
     def _repository(self, op: str) -> str:
         if not self.config.repository:
@@ -221,14 +213,12 @@ class Beanstalk(Target):
         return self.create_once(request, send, lookup if request.event.event_key else None)
 
     def _release_fields(self, request: Request) -> Dict[str, Any]:
-        params = request.params
+        params = self.param_values(request)
         fields: Dict[str, Any] = {
             "revision": str(params.get("revision") or request.event.commit),
             "comment": self._comment(request),
         }
-        for key in BOOLEAN_PARAMS:
-            if key in params:
-                fields[key] = params[key].strip().lower() in ("true", "1", "yes")
+        fields.update({key: params[key] for key in BOOLEAN_PARAMS if key in params})
         return fields
 
     def _comment(self, request: Request) -> str:
@@ -255,9 +245,9 @@ class Beanstalk(Target):
 
     def _environment_id(self, request: Request, repository: str) -> str:
         """--param environment_id, else -e (id or name), else the target's environment_id."""
-        explicit = request.params.get("environment_id")
+        explicit = self.param_values(request).get("environment_id")
         if explicit:
-            return explicit.strip()
+            return str(explicit)
         name = request.event.environment
         if not request.environment_explicit and self.config.environment_id is not None:
             name = None  # only the config's defaults named it: the target's own environment_id wins

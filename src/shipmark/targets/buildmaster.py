@@ -24,6 +24,7 @@ from pydantic import field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig
+from shipmark.targets.params import TIME, Param
 
 EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
 RELEASES = "/api/releases"
@@ -44,27 +45,26 @@ TEMPLATE_GONE_HINT = ("this BuildMaster has no create-from-template endpoint (ne
 
 # BuildMaster variable names: letters, digits, underscores and hyphens after the `$`.
 _VARIABLE_NAME = re.compile(r"^\$[A-Za-z0-9_][A-Za-z0-9_-]*$")
-# yyyy-MM-ddThh:mm:ss, optionally with any number of fractional digits and a zone.
-# Which --param keys each write takes (besides `$Name` variables where the seed allows them).
-_PARAMS: Dict[str, Tuple[str, ...]] = {
-    "release_create": ("releaseName",),
-    "release_cancel": ("reason",),
-    "release_restore": (),
-    "build_create": (),
-    "deploy": ("startTime",),
-    "build_deploy": ("startTime",),
-    "build_reject": (),
-}
-# Which --param filters each list takes (passed through as query parameters), with their
-# allowed values where the seed names them.
-_LIST_FILTERS: Dict[str, Dict[str, Optional[Tuple[str, ...]]]] = {
-    "release_list": {"status": ("active", "canceled", "deployed"), "pipelineName": None},
-    "build_list": {"status": ("active", "rejected", "deployed"), "buildNumber": None, "pipelineName": None},
-    "deployment_list": {"status": ("pending", "executing", "succeeded", "warned", "failed"), "buildNumber": None,
-                        "pipelineName": None, "environmentName": None},
-}
-_TAKES_VARIABLES = frozenset({"release_create", "build_create", "deploy", "build_deploy"})
-_NEEDS_RELEASE = frozenset(_PARAMS)
+_LISTS = ("release_list", "build_list", "deployment_list")
+# The writes, which all name a release (application + releaseNumber).
+_NEEDS_RELEASE = frozenset({"release_create", "release_cancel", "release_restore", "build_create", "deploy",
+                            "build_deploy", "build_reject"})
+# Writes take a few fields and, some of them, `$Name` variables; the lists take filters,
+# passed through as query parameters (with the values the API allows, where it names them).
+PARAMS = (
+    Param("status", ("release_list",), choices=("active", "canceled", "deployed")),
+    Param("status", ("build_list",), choices=("active", "rejected", "deployed")),
+    Param("status", ("deployment_list",), choices=("pending", "executing", "succeeded", "warned", "failed")),
+    Param("buildNumber", ("build_list", "deployment_list")),
+    Param("pipelineName", _LISTS),
+    Param("environmentName", ("deployment_list",)),
+    Param("releaseName", ("release_create",)),
+    Param("reason", ("release_cancel",)),
+    Param("startTime", ("deploy", "build_deploy"), TIME),
+    Param("$Name=value for a BuildMaster variable", ("release_create", "build_create", "deploy", "build_deploy"),
+          prefix="$", name_pattern=_VARIABLE_NAME,
+          name_rule="not a BuildMaster variable name (letters, digits, _ and - after the $, e.g. $BranchName)"),
+)
 
 # Deployment `status` words (read-only: BuildMaster runs deployments and sets them).
 _DEPLOYMENT_STATES: Dict[str, Status] = {
@@ -125,6 +125,7 @@ class BuildMaster(Target):
     supports_lookup = True
     # BuildMaster runs deployments; `deployment start|finish` cannot report one run elsewhere.
     triggers_deployments = True
+    params = PARAMS
 
     config: BuildMasterConfig
 
@@ -140,13 +141,9 @@ class BuildMaster(Target):
     def check(self, request: Request) -> None:
         super().check(request)
         operation = request.operation
-        if operation in _PARAMS:
-            self._check_params(request)
-        elif operation in _LIST_FILTERS:
-            self._check_filters(request)
-        elif request.params:
-            raise UsageError(f"--param {', '.join(sorted(request.params))}: buildmaster {_command(operation)} "
-                             "takes no --param (valid: none)")
+        for key in request.params:
+            if key.lower() == EVENT_KEY_VARIABLE.lower():
+                raise UsageError(f"--param {key}: shipmark sets {EVENT_KEY_VARIABLE} itself; choose another name")
         if operation in _NEEDS_RELEASE and not request.event.version:
             raise UnsupportedError(
                 "buildmaster needs the release number: pass --version (or set SHIPMARK_VERSION)")
@@ -162,37 +159,6 @@ class BuildMaster(Target):
                     "buildmaster release create needs a pipeline: pass --pipeline NAME or set `pipeline` on the "
                     "target (or create from a template with --template NAME / `release_template`)"
                 )
-
-    def _check_params(self, request: Request) -> None:
-        operation = request.operation
-        allowed = _PARAMS[operation]
-        variables = operation in _TAKES_VARIABLES
-        for key in request.params:
-            if key.startswith("$"):
-                if not variables:
-                    raise UsageError(f"--param {key}: {_command(operation)} takes no BuildMaster variables "
-                                     f"(valid: {_valid_params(operation)})")
-                if not _VARIABLE_NAME.match(key):
-                    raise UsageError(f"--param {key}: not a BuildMaster variable name "
-                                     "(letters, digits, _ and - after the $, e.g. $BranchName)")
-                if key.lower() == EVENT_KEY_VARIABLE.lower():
-                    raise UsageError(f"--param {key}: shipmark sets {EVENT_KEY_VARIABLE} itself; choose another name")
-            elif key not in allowed:
-                raise UsageError(f"--param {key}: unknown for buildmaster {_command(operation)} "
-                                 f"(valid: {_valid_params(operation)})")
-        if "startTime" in request.params:
-            _start_time(request.params["startTime"])  # raises a UsageError when unreadable
-
-    def _check_filters(self, request: Request) -> None:
-        filters = _LIST_FILTERS[request.operation]
-        for key, value in request.params.items():
-            if key not in filters:
-                raise UsageError(f"--param {key}: unknown for buildmaster {_command(request.operation)} "
-                                 f"(valid filters: {', '.join(filters)})")
-            allowed = filters[key]
-            if allowed is not None and value not in allowed:
-                raise UsageError(f"--param {key}={value}: not a BuildMaster {key} here "
-                                 f"(one of: {', '.join(allowed)})")
 
     # -- release create: get-or-create ---------------------------------------
     def release_create(self, request: Request) -> Result:
@@ -364,8 +330,7 @@ class BuildMaster(Target):
         form: Dict[str, Any] = {**self._release_ref(request), "buildNumber": number, "toStage": stage}
         if request.options.get("force"):
             form["force"] = True
-        if "startTime" in request.params:
-            form["startTime"] = _start_time(request.params["startTime"])
+        form["startTime"] = self.param_values(request).get("startTime")
         form.update(self._variables(request))
 
         def send() -> Result:
@@ -635,27 +600,9 @@ def _date(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
-def _start_time(value: str) -> str:
-    """--param startTime as ISO 8601 with an explicit UTC offset (the server would assume its own zone)."""
-    parsed = parse_iso8601(value)
-    if parsed is None:
-        raise UsageError(f"--param startTime={value!r}: not an ISO 8601 time (e.g. 2024-05-01T22:00:00Z)")
-    return parsed.isoformat(timespec="seconds")
-
-
 def _dry_run_note(request: Request) -> str:
     if request.build:
         return "dry run: not sent"
     return (f"dry run: not sent (buildNumber is looked up when sent: the newest build of release "
             f"{request.event.version})")
 
-
-def _command(operation: str) -> str:
-    return operation.replace("_", " ")
-
-
-def _valid_params(operation: str) -> str:
-    names: List[str] = list(_PARAMS.get(operation, ()))
-    if operation in _TAKES_VARIABLES:
-        names.append("$Name=value for a BuildMaster variable")
-    return ", ".join(names) or "none"

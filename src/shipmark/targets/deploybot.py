@@ -19,6 +19,7 @@ from pydantic import Field
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.params import BOOL, ID, Param
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 50  # DeployBot's documented default and maximum
@@ -48,30 +49,6 @@ def api_base(url: str) -> str:
     if base.endswith("/api"):
         return base + "/v1"
     return base + API_PATH
-
-
-def parse_bool(value: str) -> Optional[bool]:
-    return {"true": True, "false": False}.get(value.strip().lower())
-
-
-def parse_positive_int(value: str) -> Optional[int]:
-    text = value.strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
-
-
-# --param name -> parser (None result = invalid value), per operation.
-PARAM_PARSERS: Dict[str, Callable[[str], Any]] = {
-    "deploy_from_scratch": parse_bool,
-    "trigger_notifications": parse_bool,
-    "skip_build": parse_bool,
-    "environment_id": parse_positive_int,
-    "user_id": parse_positive_int,
-    "repository_id": parse_positive_int,
-}
-OPERATION_PARAMS: Dict[str, Tuple[str, ...]] = {
-    "deploy": ("deploy_from_scratch", "environment_id", "skip_build", "trigger_notifications", "user_id"),
-    "deployment_list": ("environment_id", "repository_id"),
-}
 
 
 def as_id(value: Any) -> Optional[str]:
@@ -114,6 +91,14 @@ class DeployBot(Target):
     }
     supports_lookup = True
     triggers_deployments = True
+    params = (
+        Param("deploy_from_scratch", ("deploy",), BOOL),
+        Param("environment_id", ("deploy", "deployment_list"), ID),
+        Param("repository_id", ("deployment_list",), ID),
+        Param("skip_build", ("deploy",), BOOL),
+        Param("trigger_notifications", ("deploy",), BOOL),
+        Param("user_id", ("deploy",), ID),
+    )
 
     config: DeployBotConfig
 
@@ -127,7 +112,7 @@ class DeployBot(Target):
     # -- validation before anything is sent -----------------------------------
     def check(self, request: Request) -> None:
         super().check(request)
-        params = self._params(request)
+        params = self.param_values(request)
         if request.operation != "deploy":
             return
         event = request.event
@@ -148,25 +133,9 @@ class DeployBot(Target):
                 "DeployBot needs an environment: set environment_id on the target, or pass -e NAME|ID"
             )
 
-    def _params(self, request: Request) -> Dict[str, Any]:
-        """--param KEY=VALUE parsed and checked: unknown keys and bad values are usage errors."""
-        allowed = OPERATION_PARAMS.get(request.operation, ())
-        parsed: Dict[str, Any] = {}
-        for key, raw in request.params.items():
-            if key not in allowed:
-                valid = ", ".join(allowed) if allowed else "none"
-                raise UsageError(f"--param {key}: not a DeployBot parameter for "
-                                 f"{request.operation.replace('_', ' ')} (valid: {valid})")
-            value = PARAM_PARSERS[key](raw)
-            if value is None:
-                expected = "true or false" if PARAM_PARSERS[key] is parse_bool else "a positive integer id"
-                raise UsageError(f"--param {key}={raw!r}: expected {expected}")
-            parsed[key] = value
-        return parsed
-
     # -- deploy: trigger a deployment ----------------------------------------
     def deploy(self, request: Request) -> Result:
-        params = self._params(request)
+        params = self.param_values(request)
         environments: List[Dict[str, Any]] = []
         environment_id = self._environment_for(request, params, environments)
         body: Dict[str, Any] = {
@@ -306,7 +275,7 @@ class DeployBot(Target):
                            remote_status=item["status"], items=[item])
 
     def deployment_list(self, request: Request) -> Result:
-        params = self._params(request)
+        params = self.param_values(request)
         filters: Dict[str, Any] = {}
         environments: List[Dict[str, Any]] = []
         if "environment_id" in params or (request.event.environment or "").strip():

@@ -8,7 +8,9 @@ from typing import Any, ClassVar, Dict
 
 from shipmark.errors import ApiError
 from shipmark.models import Result, Status
+from shipmark.operations import WRITE_OPERATIONS
 from shipmark.targets.base import Request, Target, TargetConfig
+from shipmark.targets.params import Param
 
 
 class FileConfig(TargetConfig):
@@ -21,6 +23,8 @@ class FileTarget(Target):
     type = "file"
     config_model = FileConfig
     status_map = {status: status.value for status in Status}
+    # Any --param is recorded as it is given.
+    params = (Param("any KEY=VALUE", tuple(sorted(WRITE_OPERATIONS)), prefix=""),)
 
     def _append(self, request: Request) -> Result:
         record: Dict[str, Any] = {"operation": request.operation, **request.event.to_json_dict()}

@@ -60,6 +60,7 @@ class ReleaseBits(Target):
         Status.SKIPPED: "skipped",
     }
     supports_lookup = True
+    param_note = "its fields come from --version, -e, --host, --name, --meta and the CI context"
 
     config: ReleaseBitsConfig
 
@@ -82,11 +83,6 @@ class ReleaseBits(Target):
     # -- validation before anything is sent -----------------------------------
     def check(self, request: Request) -> None:
         super().check(request)
-        if request.params:
-            raise UsageError(
-                f"--param {', '.join(sorted(request.params))}: releasebits takes no --param "
-                "(valid: none); its fields come from --version, -e, --host, --name, --meta and the CI context"
-            )
         if request.operation != "deploy":
             return
         status = request.event.status
