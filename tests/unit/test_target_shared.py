@@ -155,3 +155,45 @@ def test_typed_values_are_converted_and_empty_values_refused() -> None:
         assert info.value.message == f"--param {key}={raw!r}: expected {expected}"
     with pytest.raises(UsageError, match=r"^--param n: unknown for t deployment list \(valid: none\); see docs$"):
         read_params("t", "deployment_list", {"n": "1"}, declared, note="see docs")
+
+
+# -- statuses: one two-way map -------------------------------------------------------------------
+
+@pytest.mark.parametrize("type_name", sorted(TARGET_TYPES))
+def test_every_status_a_backend_sends_reads_back_as_itself(type_name: str) -> None:
+    from shipmark.models import Status
+    from shipmark.targets.status import StatusMap
+
+    cls = target_class(type_name)
+    assert isinstance(cls.status_map, StatusMap)
+    target = _target(type_name)
+    sent = {status: word for status, word in cls.status_map.items() if word is not None}
+    assert sent, type_name
+    for status, word in sent.items():
+        assert target.read_status(word) is status
+        assert target.read_status(word.upper()) is status  # services are not consistent about case
+        assert target.shown_status(word) == status.value
+        assert target.service_status(status) == word
+    assert set(cls.status_map) == set(Status)
+    assert target.read_status("no-such-state") is None and target.shown_status("no-such-state") == "no-such-state"
+    assert target.read_status(None) is None and target.shown_status(None) is None
+
+
+def test_deploybot_and_beanstalk_share_one_map() -> None:
+    from shipmark.models import Status
+    from shipmark.targets.status import WAITING_PENDING
+
+    assert target_class("deploybot").status_map is WAITING_PENDING is target_class("beanstalk").status_map
+    assert WAITING_PENDING.status("new") is WAITING_PENDING.status("retry") is Status.QUEUED
+    assert WAITING_PENDING[Status.CANCELLED] is None and dict(WAITING_PENDING)[Status.QUEUED] == "waiting"
+
+
+def test_words_only_read_back_are_not_sent() -> None:
+    from shipmark.models import Status
+    from shipmark.targets.status import StatusMap
+
+    states = StatusMap({Status.SUCCESS: "succeeded"}, also_read={"warned": Status.SUCCESS})
+    assert states.status("Warned") is Status.SUCCESS and states.shown("warned") == "success"
+    assert states[Status.SUCCESS] == "succeeded" and states[Status.FAILURE] is None
+    assert StatusMap.of({Status.SUCCESS: "ok"}).status("OK") is Status.SUCCESS
+    assert StatusMap.of(states) is states

@@ -19,6 +19,7 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.params import BOOL, Param
+from shipmark.targets.status import StatusMap
 
 # "release-version-rcX" (API reference) or "<release>.rcN" (terminology page).
 RC_VERSION = re.compile(r"[-.]rc[0-9]+\Z")
@@ -27,17 +28,6 @@ REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 PER_PAGE = 100  # the API's maximum
 PROBE_ENVIRONMENT = "shipmark-probe"
 
-# Aviator's deployment states, read back (statuses grew over time; unknown stays unmapped).
-READ_STATUS: Dict[str, Status] = {
-    "pending": Status.QUEUED,
-    "in_progress": Status.IN_PROGRESS,
-    "success": Status.SUCCESS,
-    "failure": Status.FAILURE,
-    "error": Status.FAILURE,
-    "canceling": Status.IN_PROGRESS,
-    "canceled": Status.CANCELLED,
-    "cancelled": Status.CANCELLED,
-}
 
 
 
@@ -61,14 +51,16 @@ class AviatorConfig(TargetConfig):
 class Aviator(Target):
     type = "aviator"
     config_model = AviatorConfig
-    status_map = {
+    # Read back, Aviator also answers error, canceling and cancelled (its states grew over
+    # time; a word not listed here stays unmapped).
+    status_map = StatusMap({
         Status.QUEUED: "pending",
         Status.IN_PROGRESS: "in_progress",
         Status.SUCCESS: "success",
         Status.FAILURE: "failure",
         Status.CANCELLED: "canceled",
         Status.SKIPPED: None,
-    }
+    }, also_read={"error": Status.FAILURE, "canceling": Status.IN_PROGRESS, "cancelled": Status.CANCELLED})
     supports_lookup = False
     params = (
         Param("trigger_workflow", ("deploy",), BOOL),
@@ -257,10 +249,9 @@ class Aviator(Target):
 
     def _item(self, deployment: Dict[str, Any], environment: str) -> Dict[str, Any]:
         word = deployment.get("status")
-        status = READ_STATUS.get(str(word)) if word is not None else None
         return {
             "id": str(deployment["id"]) if deployment.get("id") is not None else None,
-            "status": status.value if status else word,
+            "status": self.shown_status(word),
             "version": deployment.get("release_candidate_version") or deployment.get("release_version"),
             "environment": deployment.get("environment_name") or environment,
             "commit": deployment.get("commit") or deployment.get("commit_sha"),
@@ -283,7 +274,7 @@ class Aviator(Target):
         for deployment in batch:
             if deployment.get("release_candidate_version") == version:
                 word = str(deployment.get("status") or "unknown")
-                return READ_STATUS.get(word), word
+                return self.read_status(word), word
         return None, "not listed yet"
 
     def probe(self) -> str:

@@ -26,6 +26,7 @@ from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
 from shipmark.operations import OPERATIONS, words
 from shipmark.targets.params import Param, read_params
+from shipmark.targets.status import StatusMap
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.http import HttpClient
@@ -173,7 +174,8 @@ class Target:
 
     type: ClassVar[str] = ""
     config_model: ClassVar[Type[TargetConfig]] = TargetConfig
-    # Normalized status -> the service's word; None = not representable.
+    # Normalized status -> the service's word; None = not representable. A StatusMap
+    # (shipmark.targets.status) also names the other words the service sends back.
     status_map: ClassVar[Mapping[Status, Optional[str]]] = {}
     # Does the service let us find a record by event_key (re-runs and retries are no-ops)?
     supports_lookup: ClassVar[bool] = False
@@ -248,6 +250,14 @@ class Target:
         if word is None:
             raise UnsupportedError(f"status {status.value!r} cannot be represented by {self.type}")
         return word
+
+    def read_status(self, word: Any) -> Optional[Status]:
+        """The normalized status a service's word stands for (None when unknown)."""
+        return StatusMap.of(self.status_map).status(word)
+
+    def shown_status(self, word: Any) -> Optional[str]:
+        """A service's word as lists and results show it: the normalized value when known."""
+        return StatusMap.of(self.status_map).shown(word)
 
     def result(self, request: Request, **fields: Any) -> Result:
         """A Result pre-filled with this target's identity and the request's event key."""

@@ -18,22 +18,12 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.params import BOOL, ID, Param
+from shipmark.targets.status import WAITING_PENDING
 
 PAGE_SIZE = 50  # the service's maximum per_page
 TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # "2013/01/17 05:04:08 +0800"
 BOOLEAN_PARAMS = ("deploy_from_scratch", "do_not_notify")
 
-# The service's `state` -> normalized status. `new` and `retry` appear in responses
-# although the documented list has only the other five.
-STATES: Dict[str, Status] = {
-    "waiting": Status.QUEUED,
-    "new": Status.QUEUED,
-    "retry": Status.QUEUED,
-    "pending": Status.IN_PROGRESS,
-    "success": Status.SUCCESS,
-    "failed": Status.FAILURE,
-    "skipped": Status.SKIPPED,
-}
 
 
 class BeanstalkConfig(TargetConfig):
@@ -114,10 +104,6 @@ def iso_time(value: Any) -> Optional[str]:
         return str(value)
 
 
-def state_of(word: Optional[str]) -> Optional[Status]:
-    return STATES.get((word or "").lower())
-
-
 def marker(event_key: Optional[str]) -> str:
     return f"[shipmark {event_key}]"
 
@@ -125,14 +111,7 @@ def marker(event_key: Optional[str]) -> str:
 class Beanstalk(Target):
     type = "beanstalk"
     config_model = BeanstalkConfig
-    status_map = {
-        Status.QUEUED: "waiting",
-        Status.IN_PROGRESS: "pending",
-        Status.SUCCESS: "success",
-        Status.FAILURE: "failed",
-        Status.CANCELLED: None,
-        Status.SKIPPED: "skipped",
-    }
+    status_map = WAITING_PENDING  # the same state words as DeployBot
     supports_lookup = True
     triggers_deployments = True
     params = (
@@ -333,7 +312,7 @@ class Beanstalk(Target):
         repository = self._repository("--wait")
         resp = self.http.request("GET", self._release_path(repository, result.id))
         word = str(unwrap(resp.json(), "release").get("state") or "unknown")
-        return state_of(word), word
+        return self.read_status(word), word
 
     # -- lookups for the config and `check --online` ------------------------------
     def discover(self, request: Request) -> Result:
@@ -374,18 +353,14 @@ class Beanstalk(Target):
 
     def _release_result(self, request: Request, release: Dict[str, Any], status_code: Optional[int],
                         repository: str) -> Result:
-        word = str(release.get("state") or "")
-        state = state_of(word)
         release_id = _text(release.get("id"))
         return self.result(
             request, id=release_id, status_code=status_code,
             url=self._release_url(repository, release_id) if release_id else None,
-            remote_status=(state.value if state else word) or None,
+            remote_status=self.shown_status(release.get("state")),
         )
 
     def _item(self, release: Dict[str, Any]) -> Dict[str, Any]:
-        word = str(release.get("state") or "")
-        state = state_of(word)
         comment = str(release.get("comment") or "")
         # Our own comments start with the version; other releases carry free text.
         version = comment.split()[0] if "[shipmark " in comment and comment.split() else None
@@ -393,7 +368,7 @@ class Beanstalk(Target):
         release_id = _text(release.get("id"))
         return {
             "id": release_id,
-            "status": state.value if state else (word or None),
+            "status": self.shown_status(release.get("state")),
             "version": version,
             "environment": release.get("environment_name"),
             "commit": _text(release.get("revision")),

@@ -25,6 +25,7 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig
 from shipmark.targets.params import TIME, Param
+from shipmark.targets.status import StatusMap
 
 EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
 RELEASES = "/api/releases"
@@ -66,14 +67,16 @@ PARAMS = (
           name_rule="not a BuildMaster variable name (letters, digits, _ and - after the $, e.g. $BranchName)"),
 )
 
-# Deployment `status` words (read-only: BuildMaster runs deployments and sets them).
-_DEPLOYMENT_STATES: Dict[str, Status] = {
-    "pending": Status.QUEUED,
-    "executing": Status.IN_PROGRESS,
-    "succeeded": Status.SUCCESS,
-    "warned": Status.SUCCESS,
-    "failed": Status.FAILURE,
-}
+# Deployment `status` words; shipmark cannot set them, it only reads them (and asks for
+# deploys). `warned` is a success with warnings; cancelled is read from `canceledOn`.
+DEPLOYMENT_STATES = StatusMap({
+    Status.QUEUED: "pending",
+    Status.IN_PROGRESS: "executing",
+    Status.SUCCESS: "succeeded",
+    Status.FAILURE: "failed",
+    Status.CANCELLED: None,
+    Status.SKIPPED: None,
+}, also_read={"warned": Status.SUCCESS})
 # A deployment in one of these states counts as "already deployed" for a re-run.
 _LIVE_DEPLOYMENT_WORDS = frozenset({"pending", "executing", "succeeded", "warned"})
 
@@ -113,15 +116,7 @@ class BuildMasterConfig(TargetConfig):
 class BuildMaster(Target):
     type = "buildmaster"
     config_model = BuildMasterConfig
-    # Deployment status words; shipmark cannot set them, it only reads them (and asks for deploys).
-    status_map = {
-        Status.QUEUED: "pending",
-        Status.IN_PROGRESS: "executing",
-        Status.SUCCESS: "succeeded",
-        Status.FAILURE: "failed",
-        Status.CANCELLED: None,  # read from `canceledOn`, never a status word
-        Status.SKIPPED: None,
-    }
+    status_map = DEPLOYMENT_STATES
     supports_lookup = True
     # BuildMaster runs deployments; `deployment start|finish` cannot report one run elsewhere.
     triggers_deployments = True
@@ -531,7 +526,7 @@ def deployment_state(deployment: Dict[str, Any]) -> Tuple[Optional[Status], str]
     if deployment.get("canceledOn"):
         return Status.CANCELLED, "canceled"
     word = str(deployment.get("status") or "unknown").lower()
-    return _DEPLOYMENT_STATES.get(word), word
+    return DEPLOYMENT_STATES.status(word), word
 
 
 def _error_message(status: int, text: str, content_type: str) -> str:

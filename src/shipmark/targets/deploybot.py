@@ -20,6 +20,7 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.params import BOOL, ID, Param
+from shipmark.targets.status import WAITING_PENDING
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 50  # DeployBot's documented default and maximum
@@ -80,15 +81,8 @@ def version_from_comment(comment: Any) -> Optional[str]:
 class DeployBot(Target):
     type = "deploybot"
     config_model = DeployBotConfig
-    # API.md section 2 (state vocabulary pending, waiting, failed, success, skipped).
-    status_map = {
-        Status.QUEUED: "waiting",
-        Status.IN_PROGRESS: "pending",
-        Status.SUCCESS: "success",
-        Status.FAILURE: "failed",
-        Status.CANCELLED: None,
-        Status.SKIPPED: "skipped",
-    }
+    # The service's states: waiting, pending, success, failed, skipped (no cancelled).
+    status_map = WAITING_PENDING
     supports_lookup = True
     triggers_deployments = True
     params = (
@@ -310,11 +304,10 @@ class DeployBot(Target):
         """A deployment in the normalized list shape."""
         ident = as_id(deployment.get("id"))
         state = deployment.get("state")
-        status = self._status_of(state)
         environment = as_id(deployment.get("environment_id"))
         return {
             "id": ident,
-            "status": status.value if status else state,
+            "status": self.shown_status(state),
             "version": version_from_comment(deployment.get("comment")) or deployment.get("deployed_version"),
             "environment": environment_names.get(environment, environment),
             "commit": deployment.get("deployed_version"),
@@ -323,17 +316,11 @@ class DeployBot(Target):
             "raw": dict(deployment),
         }
 
-    def _status_of(self, state: Any) -> Optional[Status]:
-        for status, word in self.status_map.items():
-            if word is not None and word == state:
-                return status
-        return None
-
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
         resp = self.http.request("GET", f"/deployments/{segment(result.id)}")
         state = (self._object(resp.json(), f"deployment {result.id}")).get("state")
         word = str(state) if state is not None else "unknown"
-        return self._status_of(state), word
+        return self.read_status(state), word
 
     def probe(self) -> str:
         if self.config.environment_id is not None:

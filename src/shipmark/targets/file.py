@@ -11,6 +11,7 @@ from shipmark.models import Result, Status
 from shipmark.operations import WRITE_OPERATIONS
 from shipmark.targets.base import Request, Target, TargetConfig
 from shipmark.targets.params import Param
+from shipmark.targets.status import StatusMap
 
 
 class FileConfig(TargetConfig):
@@ -22,7 +23,7 @@ class FileConfig(TargetConfig):
 class FileTarget(Target):
     type = "file"
     config_model = FileConfig
-    status_map = {status: status.value for status in Status}
+    status_map = StatusMap({status: status.value for status in Status})
     # Any --param is recorded as it is given.
     params = (Param("any KEY=VALUE", tuple(sorted(WRITE_OPERATIONS)), prefix=""),)
 

@@ -21,6 +21,7 @@ from pydantic import field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.status import StatusMap
 
 EVENT_KEY_FIELD = "shipmark_event_key"
 # The documented API has no paging; these bound the defensive Link-header paging.
@@ -50,15 +51,16 @@ class ReleaseBitsConfig(TargetConfig):
 class ReleaseBits(Target):
     type = "releasebits"
     config_model = ReleaseBitsConfig
-    # `result` is free text in the seed (only "success" shown): shipmark sends its own words.
-    status_map = {
+    # `result` is free text in the service's API (only "success" is shown there): shipmark
+    # sends its own words, and reads them back.
+    status_map = StatusMap({
         Status.QUEUED: None,
         Status.IN_PROGRESS: None,
         Status.SUCCESS: "success",
         Status.FAILURE: "failure",
         Status.CANCELLED: "cancelled",
         Status.SKIPPED: "skipped",
-    }
+    })
     supports_lookup = True
     param_note = "its fields come from --version, -e, --host, --name, --meta and the CI context"
 
@@ -202,7 +204,7 @@ class ReleaseBits(Target):
         record_id = record.get("id")
         return {
             "id": str(record_id) if record_id is not None else None,
-            "status": _normalize(word),
+            "status": self.shown_status(word),
             "version": record.get("version"),
             "environment": record.get("stage"),
             "commit": record.get("commit_sha"),
@@ -300,15 +302,6 @@ def _next_link(header: str, current_url: str, base_url: str) -> Optional[str]:
             return None  # never send the token to another host
         return url
     return None
-
-
-_REVERSE_STATUS = {"success": "success", "failure": "failure", "cancelled": "cancelled", "skipped": "skipped"}
-
-
-def _normalize(word: Any) -> Optional[str]:
-    if word is None:
-        return None
-    return _REVERSE_STATUS.get(str(word).strip().lower(), str(word))
 
 
 def _newest_first(item: Dict[str, Any]) -> Tuple[int, float]:
