@@ -197,3 +197,29 @@ def test_words_only_read_back_are_not_sent() -> None:
     assert states[Status.SUCCESS] == "succeeded" and states[Status.FAILURE] is None
     assert StatusMap.of({Status.SUCCESS: "ok"}).status("OK") is Status.SUCCESS
     assert StatusMap.of(states) is states
+
+
+# -- list items: one typed row ---------------------------------------------------------------------
+
+def test_a_list_item_is_the_row_json_prints_and_drives_the_table_columns() -> None:
+    from shipmark.output import LIST_COLUMNS, list_rows, render_table
+    from shipmark.targets.items import COLUMNS, ListItem
+    from tests.conftest import make_request
+
+    item = ListItem(id="7", status="success", version="v1", environment="prod", commit="a" * 40,
+                    created_at="2024-05-01T22:00:00Z", url="https://x.example/7", raw={"id": 7},
+                    extra={"build": "3"})
+    assert list(item.to_dict()) == ["id", "status", "version", "environment", "commit", "created_at", "url",
+                                    "build", "raw"]
+    assert COLUMNS == ("id", "status", "version", "environment", "commit", "created_at")
+    assert LIST_COLUMNS == ("target", *COLUMNS)
+    target = _target("file")
+    result = target.result(make_request("deployment_list"), items=[item])
+    assert result.items == [item.to_dict()]
+    assert result.to_json_dict()["items"] == [{"id": "7", "status": "success", "version": "v1",
+                                              "environment": "prod", "commit": "a" * 40,
+                                              "created_at": "2024-05-01T22:00:00Z", "url": "https://x.example/7",
+                                              "build": "3", "raw": {"id": 7}}]
+    table = render_table(list_rows([result]), LIST_COLUMNS).splitlines()
+    assert table[0].split() == ["TARGET", "ID", "STATUS", "VERSION", "ENVIRONMENT", "COMMIT", "CREATED_AT"]
+    assert table[1].split() == ["t", "7", "success", "v1", "prod", "a" * 12, "2024-05-01T22:00:00Z"]

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
 from shipmark.targets.params import BOOL, Param
 from shipmark.targets.status import StatusMap
 
@@ -214,7 +215,7 @@ class Aviator(Target):
     def deployment_list(self, request: Request) -> Result:
         environment = self._environment(request)
         wanted = request.event.version
-        items: List[Dict[str, Any]] = []
+        items: List[ListItem] = []
         page = 1
         while True:
             batch = self._deployments_page(environment, page)
@@ -247,18 +248,18 @@ class Aviator(Target):
                            "expected a JSON array of deployments", status_code=resp.status_code)
         return [d for d in data if isinstance(d, dict)]
 
-    def _item(self, deployment: Dict[str, Any], environment: str) -> Dict[str, Any]:
+    def _item(self, deployment: Dict[str, Any], environment: str) -> ListItem:
         word = deployment.get("status")
-        return {
-            "id": str(deployment["id"]) if deployment.get("id") is not None else None,
-            "status": self.shown_status(word),
-            "version": deployment.get("release_candidate_version") or deployment.get("release_version"),
-            "environment": deployment.get("environment_name") or environment,
-            "commit": deployment.get("commit") or deployment.get("commit_sha"),
-            "created_at": deployment.get("deploy_start_at") or deployment.get("created_at"),
-            "url": None,
-            "raw": deployment,
-        }
+        return ListItem(
+            id=str(deployment["id"]) if deployment.get("id") is not None else None,
+            status=self.shown_status(word),
+            version=deployment.get("release_candidate_version") or deployment.get("release_version"),
+            environment=deployment.get("environment_name") or environment,
+            commit=deployment.get("commit") or deployment.get("commit_sha"),
+            created_at=deployment.get("deploy_start_at") or deployment.get("created_at"),
+            url=None,
+            raw=deployment,
+        )
 
     # -- hooks ---------------------------------------------------------------
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:

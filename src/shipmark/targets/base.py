@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
 from shipmark.operations import OPERATIONS, words
+from shipmark.targets.items import ListItem
 from shipmark.targets.params import Param, read_params
 from shipmark.targets.status import StatusMap
 
@@ -261,6 +262,8 @@ class Target:
 
     def result(self, request: Request, **fields: Any) -> Result:
         """A Result pre-filled with this target's identity and the request's event key."""
+        if fields.get("items"):  # list rows as --json prints them
+            fields["items"] = [i.to_dict() if isinstance(i, ListItem) else i for i in fields["items"]]
         fields.setdefault("event_key", request.event.event_key)
         fields.setdefault("host", request.event.host)
         return Result(target=self.name, type=self.type, operation=request.operation, **fields)

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
 
@@ -258,10 +259,10 @@ class Beanstalk(Target):
         release = unwrap(resp.json(), "release")
         result = self._release_result(request, release, resp.status_code, repository)
         item = self._item(release)
-        details = [f"version {item['version']}" if item["version"] else None,
-                   f"revision {item['commit']}" if item["commit"] else None,
-                   f"environment {item['environment']}" if item["environment"] else None,
-                   f"created {item['created_at']}" if item["created_at"] else None]
+        details = [f"version {item.version}" if item.version else None,
+                   f"revision {item.commit}" if item.commit else None,
+                   f"environment {item.environment}" if item.environment else None,
+                   f"created {item.created_at}" if item.created_at else None]
         result.message = ", ".join(d for d in details if d) or None
         result.raw = release
         return result
@@ -273,7 +274,7 @@ class Beanstalk(Target):
         version_filter = request.event.version
         filtering = bool(env_filter or version_filter)
         per_page = PAGE_SIZE if filtering or request.limit == 0 else min(PAGE_SIZE, request.limit)
-        items: List[Dict[str, Any]] = []
+        items: List[ListItem] = []
         page = 1
         while True:
             resp = self.http.request("GET", path, params={"page": page, "per_page": per_page})
@@ -284,7 +285,7 @@ class Beanstalk(Target):
                 item = self._item(release)
                 if env_filter and not _same_environment(release, env_filter):
                     continue
-                if version_filter and item["version"] != version_filter:
+                if version_filter and item.version != version_filter:
                     continue
                 items.append(item)
                 if request.limit and len(items) >= request.limit:
@@ -360,22 +361,22 @@ class Beanstalk(Target):
             remote_status=self.shown_status(release.get("state")),
         )
 
-    def _item(self, release: Dict[str, Any]) -> Dict[str, Any]:
+    def _item(self, release: Dict[str, Any]) -> ListItem:
         comment = str(release.get("comment") or "")
         # Our own comments start with the version; other releases carry free text.
         version = comment.split()[0] if "[shipmark " in comment and comment.split() else None
         repository = release.get("repository_id") or self.config.repository
         release_id = _text(release.get("id"))
-        return {
-            "id": release_id,
-            "status": self.shown_status(release.get("state")),
-            "version": version,
-            "environment": release.get("environment_name"),
-            "commit": _text(release.get("revision")),
-            "created_at": iso_time(release.get("created_at")),
-            "url": self._release_url(repository, release_id) if repository and release_id else None,
-            "raw": release,
-        }
+        return ListItem(
+            id=release_id,
+            status=self.shown_status(release.get("state")),
+            version=version,
+            environment=release.get("environment_name"),
+            commit=_text(release.get("revision")),
+            created_at=iso_time(release.get("created_at")),
+            url=self._release_url(repository, release_id) if repository and release_id else None,
+            raw=release,
+        )
 
     def _releases(self, data: Any) -> List[Dict[str, Any]]:
         return [unwrap(item, "release") for item in self._array(data)]

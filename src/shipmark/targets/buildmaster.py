@@ -24,6 +24,7 @@ from pydantic import field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig
+from shipmark.targets.items import ListItem
 from shipmark.targets.params import TIME, Param
 from shipmark.targets.status import StatusMap
 
@@ -275,25 +276,25 @@ class BuildMaster(Target):
         return self._list(request, BUILDS, query, self._build_item)
 
     def _list(self, request: Request, path: str, query: Dict[str, Any],
-              item: Callable[[Dict[str, Any]], Dict[str, Any]]) -> Result:
+              item: Callable[[Dict[str, Any]], ListItem]) -> Result:
         """One GET (BuildMaster does not page), newest first, cut to --limit."""
         records = self._get(path, query)
         if request.dry_run:
             return self.result(request, items=[], message="dry run: not sent")
         return self.result(request, items=self._newest(records, request.limit, item))
 
-    def _build_item(self, build: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "id": _str(build.get("id")),
-            "status": build.get("status"),
-            "version": _first(build, "releaseNumber"),
-            "environment": build.get("furthestStage"),
-            "commit": None,
-            "created_at": _date(build.get("createdOn")),
-            "url": self._api_url(BUILDS, "buildId", build.get("id")),
-            "build": _first(build, "buildNumber", "number"),
-            "raw": build,
-        }
+    def _build_item(self, build: Dict[str, Any]) -> ListItem:
+        return ListItem(
+            id=_str(build.get("id")),
+            status=build.get("status"),
+            version=_first(build, "releaseNumber"),
+            environment=build.get("furthestStage"),
+            commit=None,
+            created_at=_date(build.get("createdOn")),
+            url=self._api_url(BUILDS, "buildId", build.get("id")),
+            extra={"build": _first(build, "buildNumber", "number")},
+            raw=build,
+        )
 
     def build_reject(self, request: Request) -> Result:
         # Newest build of any status: a re-run then finds it rejected instead of rejecting an older one.
@@ -382,19 +383,19 @@ class BuildMaster(Target):
                  "buildNumber": request.build, "pipelineStageName": request.event.environment, **request.params}
         return self._list(request, DEPLOYMENTS, query, self._deployment_item)
 
-    def _deployment_item(self, deployment: Dict[str, Any]) -> Dict[str, Any]:
+    def _deployment_item(self, deployment: Dict[str, Any]) -> ListItem:
         status, word = deployment_state(deployment)
-        return {
-            "id": _str(deployment.get("id")),
-            "status": status.value if status else word,
-            "version": _first(deployment, "releaseNumber"),
-            "environment": deployment.get("pipelineStageName") or deployment.get("environmentName"),
-            "commit": None,
-            "created_at": _date(deployment.get("createdOn") or deployment.get("started")),
-            "url": self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
-            "build": _first(deployment, "buildNumber"),
-            "raw": deployment,
-        }
+        return ListItem(
+            id=_str(deployment.get("id")),
+            status=status.value if status else word,
+            version=_first(deployment, "releaseNumber"),
+            environment=deployment.get("pipelineStageName") or deployment.get("environmentName"),
+            commit=None,
+            created_at=_date(deployment.get("createdOn") or deployment.get("started")),
+            url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
+            extra={"build": _first(deployment, "buildNumber")},
+            raw=deployment,
+        )
 
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
         if not result.id:
@@ -423,17 +424,17 @@ class BuildMaster(Target):
         query = {**self.config.application_params(), "releaseNumber": request.event.version, **request.params}
         return self._list(request, RELEASES, query, self._release_item)
 
-    def _release_item(self, release: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "id": _str(release.get("id")),
-            "status": release.get("status"),
-            "version": _first(release, "releaseNumber", "number"),
-            "environment": None,  # a release spans the pipeline's stages
-            "commit": None,
-            "created_at": _date(release.get("createdOn")),
-            "url": self._api_url(RELEASES, "releaseId", release.get("id")),
-            "raw": release,
-        }
+    def _release_item(self, release: Dict[str, Any]) -> ListItem:
+        return ListItem(
+            id=_str(release.get("id")),
+            status=release.get("status"),
+            version=_first(release, "releaseNumber", "number"),
+            environment=None,  # a release spans the pipeline's stages
+            commit=None,
+            created_at=_date(release.get("createdOn")),
+            url=self._api_url(RELEASES, "releaseId", release.get("id")),
+            raw=release,
+        )
 
     # -- check --online and --discover ----------------------------------------
     def probe(self) -> str:
@@ -496,7 +497,7 @@ class BuildMaster(Target):
         return _objects(resp.json(), resp.url, "array")
 
     def _newest(self, records: List[Dict[str, Any]], limit: int,
-                item: Callable[[Dict[str, Any]], Dict[str, Any]]) -> List[Dict[str, Any]]:
+                item: Callable[[Dict[str, Any]], ListItem]) -> List[ListItem]:
         # No paging: the server returns everything; --limit keeps the newest (highest ids).
         ordered = sorted(records, key=_id_order, reverse=True)
         if limit:

@@ -19,6 +19,7 @@ from pydantic import Field
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
 
@@ -204,11 +205,11 @@ class DeployBot(Target):
     def _deployment_result(self, request: Request, deployment: Mapping[str, Any],
                            status_code: Optional[int]) -> Result:
         item = self._item(deployment, {})
-        if item["id"] is None:
+        if item.id is None:
             raise ApiError(f"DeployBot answered without a deployment id: {json.dumps(deployment)[:300]}",
                            status_code=status_code)
-        return self.result(request, id=item["id"], url=item["url"], status_code=status_code,
-                           remote_status=item["status"])
+        return self.result(request, id=item.id, url=item.url, status_code=status_code,
+                           remote_status=item.status)
 
     # -- environments ------------------------------------------------------------
     def _environment_for(self, request: Request, params: Mapping[str, Any],
@@ -265,8 +266,8 @@ class DeployBot(Target):
             return self.result(request, message="dry run: not sent")
         deployment = self._object(resp.json(), f"deployment {request.id}")
         item = self._item(deployment, {})
-        return self.result(request, id=item["id"], url=item["url"], status_code=resp.status_code,
-                           remote_status=item["status"], items=[item])
+        return self.result(request, id=item.id, url=item.url, status_code=resp.status_code,
+                           remote_status=item.status, items=[item])
 
     def deployment_list(self, request: Request) -> Result:
         params = self.param_values(request)
@@ -283,7 +284,7 @@ class DeployBot(Target):
             environments = list(self._all("/environments", {}))
         names = {as_id(e.get("id")): str(e.get("name")) for e in environments if e.get("name")}
         version = request.event.version
-        items: List[Dict[str, Any]] = []
+        items: List[ListItem] = []
         for entries in self._pages("/deployments", filters):
             for deployment in entries:
                 item = self._item(deployment, names)
@@ -295,26 +296,26 @@ class DeployBot(Target):
         return self.result(request, items=items)
 
     @staticmethod
-    def _is_version(item: Mapping[str, Any], version: str) -> bool:
-        commit = str(item.get("commit") or "")
-        return item.get("version") == version or commit == version or \
+    def _is_version(item: ListItem, version: str) -> bool:
+        commit = str(item.commit or "")
+        return item.version == version or commit == version or \
             (len(version) >= 7 and commit.startswith(version.lower()))
 
-    def _item(self, deployment: Mapping[str, Any], environment_names: Mapping[Optional[str], str]) -> Dict[str, Any]:
+    def _item(self, deployment: Mapping[str, Any], environment_names: Mapping[Optional[str], str]) -> ListItem:
         """A deployment in the normalized list shape."""
         ident = as_id(deployment.get("id"))
         state = deployment.get("state")
         environment = as_id(deployment.get("environment_id"))
-        return {
-            "id": ident,
-            "status": self.shown_status(state),
-            "version": version_from_comment(deployment.get("comment")) or deployment.get("deployed_version"),
-            "environment": environment_names.get(environment, environment),
-            "commit": deployment.get("deployed_version"),
-            "created_at": iso_time(deployment.get("created_at")),
-            "url": self.http.url(f"/deployments/{segment(ident)}") if ident else None,
-            "raw": dict(deployment),
-        }
+        return ListItem(
+            id=ident,
+            status=self.shown_status(state),
+            version=version_from_comment(deployment.get("comment")) or deployment.get("deployed_version"),
+            environment=environment_names.get(environment, environment),
+            commit=deployment.get("deployed_version"),
+            created_at=iso_time(deployment.get("created_at")),
+            url=self.http.url(f"/deployments/{segment(ident)}") if ident else None,
+            raw=dict(deployment),
+        )
 
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
         resp = self.http.request("GET", f"/deployments/{segment(result.id)}")

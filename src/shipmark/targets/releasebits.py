@@ -21,6 +21,7 @@ from pydantic import field_validator
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
 from shipmark.targets.status import StatusMap
 
 EVENT_KEY_FIELD = "shipmark_event_key"
@@ -199,19 +200,19 @@ class ReleaseBits(Target):
             items = items[: request.limit]
         return self.result(request, items=items, status_code=status_code)
 
-    def _item(self, record: Dict[str, Any]) -> Dict[str, Any]:
+    def _item(self, record: Dict[str, Any]) -> ListItem:
         word = record.get("result")
         record_id = record.get("id")
-        return {
-            "id": str(record_id) if record_id is not None else None,
-            "status": self.shown_status(word),
-            "version": record.get("version"),
-            "environment": record.get("stage"),
-            "commit": record.get("commit_sha"),
-            "created_at": record.get("finished_at") or record.get("started_at"),
-            "url": None,  # the API has no per-record address
-            "raw": record,
-        }
+        return ListItem(
+            id=str(record_id) if record_id is not None else None,
+            status=self.shown_status(word),
+            version=record.get("version"),
+            environment=record.get("stage"),
+            commit=record.get("commit_sha"),
+            created_at=record.get("finished_at") or record.get("started_at"),
+            url=None,  # the API has no per-record address
+            raw=record,
+        )
 
     # -- check --online ----------------------------------------------------
     def probe(self) -> str:
@@ -304,7 +305,7 @@ def _next_link(header: str, current_url: str, base_url: str) -> Optional[str]:
     return None
 
 
-def _newest_first(item: Dict[str, Any]) -> Tuple[int, float]:
+def _newest_first(item: ListItem) -> Tuple[int, float]:
     # Records without a readable time keep their order, after the dated ones (sorted is stable).
-    when = parse_iso8601(item.get("created_at"))
+    when = parse_iso8601(item.created_at)
     return (0, -when.timestamp()) if when else (1, 0.0)
