@@ -13,7 +13,7 @@
 - the body is read in pieces against the budget, so a server trickling bytes
   cannot hold a command; a cut-off body is one readable error;
 - error parsing into ApiError (status, the server's message, never a secret);
-- --dry-run: print the request (secrets masked) and send nothing;
+- --dry-run: print the request (secrets masked), send nothing and raise NotSent;
 - -v: one redacted log line per attempt.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from shipmark import __version__
-from shipmark.errors import ApiError
+from shipmark.errors import ApiError, NotSent
 from shipmark.redact import MASK, redact, redact_auth_text, redact_headers
 
 USER_AGENT = f"shipmark/{__version__} (+https://pypi.org/project/shipmark/)"
@@ -123,20 +123,17 @@ def parse_retry_after(value: Optional[str]) -> Optional[float]:
 
 
 class HttpResponse:
-    """The parts of a response backends read. ``dry_run`` responses carry nothing."""
+    """The parts of a response backends read."""
 
     def __init__(self, status_code: Optional[int], text: str = "", headers: Optional[Mapping[str, str]] = None,
-                 url: str = "", dry_run: bool = False):
+                 url: str = ""):
         self.status_code = status_code
         self.text = text
         self.headers = _Headers(headers or {})
         self.url = url
-        self.dry_run = dry_run
 
     def json(self) -> Any:
         """The body as JSON; a body that is not JSON is a readable ApiError."""
-        if self.dry_run:
-            return None
         if not self.text.strip():
             return None
         try:
@@ -334,7 +331,10 @@ class HttpClient:
         headers: Optional[Mapping[str, str]] = None,
         ok: Iterable[int] = (),
     ) -> HttpResponse:
-        """Send one request (retrying what is safe); non-2xx (unless listed in ``ok``) raises ApiError."""
+        """Send one request (retrying what is safe); non-2xx (unless listed in ``ok``) raises ApiError.
+
+        In a dry run the request is printed and not sent: NotSent is raised instead.
+        """
         method = method.upper()
         url = self.url(path)
         req = requests.Request(
@@ -342,7 +342,7 @@ class HttpClient:
         )
         if self.dry_run:
             self._print_dry_run(req)
-            return HttpResponse(None, url=url, dry_run=True)
+            raise NotSent()
         if resend_unchecked() and not self.retry_safe(method):
             raise unverifiable_resend(redact(_host_of(url)))
         prepared = self.session.prepare_request(req)

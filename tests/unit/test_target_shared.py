@@ -223,3 +223,67 @@ def test_a_list_item_is_the_row_json_prints_and_drives_the_table_columns() -> No
     table = render_table(list_rows([result]), LIST_COLUMNS).splitlines()
     assert table[0].split() == ["TARGET", "ID", "STATUS", "VERSION", "ENVIRONMENT", "COMMIT", "CREATED_AT"]
     assert table[1].split() == ["t", "7", "success", "v1", "prod", "a" * 12, "2024-05-01T22:00:00Z"]
+
+
+# -- dry run: handled once, in the base ----------------------------------------------------------
+
+@pytest.mark.parametrize("type_name", sorted(TARGET_TYPES))
+def test_no_backend_handles_dry_run_itself(type_name: str) -> None:
+    import inspect
+
+    source = inspect.getsource(inspect.getmodule(target_class(type_name)))
+    assert "dry_run" not in source and "dry run" not in source.lower()
+
+
+def _toy_target(shown):
+    from shipmark.models import Result
+    from shipmark.targets.base import Request, Target
+
+    class Toy(Target):
+        type = "toy"
+
+        def deploy(self, request: Request) -> Result:
+            environment = self.stand_in(request, lambda: self.http.request("GET", "/env").json(), "<env>",
+                                        note="the environment is looked up when sent")
+            self.http.request("POST", "/deploy", json={"environment": environment})
+            return self.result(request, message="sent")
+
+        def release_create(self, request: Request) -> Result:
+            return self.result(request, message="nothing to send")
+
+        def deployment_list(self, request: Request) -> Result:
+            return self.result(request, items=self.stand_in(request, lambda: ["real"], [], show=True))
+
+    from shipmark.http import HttpClient
+    from shipmark.targets.base import TargetConfig
+
+    config = TargetConfig(type="toy", name="toy", url="https://toy.example")
+    return Toy(config, HttpClient("https://toy.example", target="toy", dry_run=True, show_request=shown.append))
+
+
+def test_a_dry_run_shows_the_write_and_reports_what_a_stand_in_left_open() -> None:
+    from tests.conftest import make_request
+
+    shown = []
+    toy = _toy_target(shown)
+    result = toy.deploy(make_request("deploy", dry_run=True))
+    assert result.ok and result.message == "dry run: not sent (the environment is looked up when sent)"
+    assert result.items is None
+    assert [text.splitlines()[0] for text in shown] == ["POST https://toy.example/deploy"]
+    assert '"environment": "<env>"' in shown[0]
+    listed = toy.deployment_list(make_request("deployment_list", dry_run=True))
+    assert (listed.message, listed.items) == ("dry run: not sent", [])
+    # An operation that sends nothing over HTTP returns its own result, in a dry run too.
+    assert toy.release_create(make_request("release_create", dry_run=True)).message == "nothing to send"
+    assert toy._stood_in == {}
+
+
+def test_the_file_target_writes_nothing_in_a_dry_run(tmp_path: Path) -> None:
+    from tests.conftest import make_request, make_target
+
+    shown = []
+    target = make_target("file", path=str(tmp_path / "events.jsonl"), dry_run=True, shown=shown)
+    result = target.deploy(make_request("deploy", dry_run=True))
+    assert result.ok and result.message == "dry run: nothing written"
+    assert shown[0].startswith(f"append to {tmp_path / 'events.jsonl'}:\n  {{")
+    assert not (tmp_path / "events.jsonl").exists()

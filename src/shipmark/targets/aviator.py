@@ -157,8 +157,6 @@ class Aviator(Target):
                     exc.message += (f" (release candidate {version} may come from an earlier run of this job; "
                                     "Aviator offers no lookup to confirm it)")
                 raise
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             return self.result(request, id=version, url=self.http.url(path), status_code=resp.status_code)
 
         # No lookup: Aviator keeps no free-form data on a release candidate.
@@ -184,8 +182,6 @@ class Aviator(Target):
             if exc.status_code == 400 and word == "success" and "status" in exc.message.lower():
                 exc.message += " (older Aviator servers do not accept status 'success')"
             raise
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         return self._deployment_result(request, environment, version, resp.status_code,
                                        remote_status=request.event.status.value)
 
@@ -196,8 +192,6 @@ class Aviator(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", path, json={"release_candidate_version": version})
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             return self._deployment_result(request, environment, version, resp.status_code,
                                            message="Aviator deploy workflow started")
 
@@ -219,8 +213,6 @@ class Aviator(Target):
         page = 1
         while True:
             batch = self._deployments_page(environment, page)
-            if batch is None:  # dry run: the first request is shown, nothing comes back
-                return self.result(request, items=[], message="dry run: not sent")
             for deployment in batch:
                 if wanted and wanted not in (deployment.get("release_candidate_version"),
                                              deployment.get("release_version")):
@@ -233,11 +225,9 @@ class Aviator(Target):
             page += 1
 
     def _deployments_page(self, environment: str, page: int, per_page: int = PER_PAGE
-                          ) -> Optional[List[Dict[str, Any]]]:
+                          ) -> List[Dict[str, Any]]:
         resp = self.http.request("GET", self._deployments_path(environment),
                                  params={"page": page, "per_page": per_page})
-        if resp.dry_run:
-            return None
         data = resp.json()
         if isinstance(data, dict):  # tolerate an envelope, should the API grow one
             data = next((data[k] for k in ("deployments", "data", "results") if isinstance(data.get(k), list)), data)
@@ -271,7 +261,7 @@ class Aviator(Target):
             version, _, environment = (result.id or "").partition("@")
         if not (environment and version):
             return None, "unknown deployment"
-        batch = self._deployments_page(environment, 1) or []
+        batch = self._deployments_page(environment, 1)
         for deployment in batch:
             if deployment.get("release_candidate_version") == version:
                 word = str(deployment.get("status") or "unknown")

@@ -177,8 +177,6 @@ class Beanstalk(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", path, params={"environment_id": environment_id}, json=body)
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             release = unwrap(resp.json(), "release")
             return self._release_result(request, release, resp.status_code, repository)
 
@@ -235,11 +233,14 @@ class Beanstalk(Target):
             return str(self.config.environment_id)
         if name.isdigit():
             return name
+        # When requests are only shown, this lookup is shown too and the POST shows where its answer goes.
+        return self.stand_in(request, lambda: self._environment_named(repository, name), f"<id of {name}>",
+                             show=True)
+
+    def _environment_named(self, repository: str, name: str) -> str:
         key = name.casefold()
         if key not in self._environment_ids:
             resp = self.http.request("GET", f"/{segment(repository)}/server_environments.json")
-            if resp.dry_run:
-                return f"<id of {name}>"
             environments = [unwrap(e, "server_environment") for e in self._array(resp.json())]
             matches = [e for e in environments if str(e.get("name", "")).casefold() == key]
             if len(matches) != 1:
@@ -254,8 +255,6 @@ class Beanstalk(Target):
     def deployment_get(self, request: Request) -> Result:
         repository = self._repository("deployment_get")
         resp = self.http.request("GET", self._release_path(repository, request.id))
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         release = unwrap(resp.json(), "release")
         result = self._release_result(request, release, resp.status_code, repository)
         item = self._item(release)
@@ -278,8 +277,6 @@ class Beanstalk(Target):
         page = 1
         while True:
             resp = self.http.request("GET", path, params={"page": page, "per_page": per_page})
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             releases = self._releases(resp.json())
             for release in releases:
                 item = self._item(release)
@@ -304,8 +301,6 @@ class Beanstalk(Target):
                 raise ApiError(f"HTTP 422: release {request.id} not retryable: only failed releases can be "
                                "retried", status_code=422, url=exc.url) from None
             raise
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         return self.result(request, id=str(request.id), url=self._release_url(repository, request.id),
                            status_code=resp.status_code, message="retry requested")
 
@@ -318,8 +313,6 @@ class Beanstalk(Target):
     # -- lookups for the config and `check --online` ------------------------------
     def discover(self, request: Request) -> Result:
         resp = self.http.request("GET", "/repositories.json")
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         items: List[Dict[str, Any]] = []
         for raw in self._array(resp.json()):
             repo = unwrap(raw, "repository")

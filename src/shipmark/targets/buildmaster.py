@@ -177,8 +177,6 @@ class BuildMaster(Target):
                 if template is not None and exc.status_code == 404:
                     exc.message = f"{exc.message}; {TEMPLATE_GONE_HINT}"
                 raise
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             release = _one_object(resp.json(), resp.url, "release")
             return self._release_result(request, release, resp.status_code, "created")
 
@@ -225,8 +223,6 @@ class BuildMaster(Target):
                               done: str) -> Result:
         def send() -> Result:
             resp = self.http.request("POST", path, data=form)
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             return self.result(request, status_code=resp.status_code,
                                message=f"{done} release {request.event.version}")
 
@@ -246,8 +242,6 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", CREATE_BUILD, data=form)
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             build = _one_object(resp.json(), resp.url, "build")
             return self._build_result(request, build, resp.status_code, "created")
 
@@ -279,8 +273,6 @@ class BuildMaster(Target):
               item: Callable[[Dict[str, Any]], ListItem]) -> Result:
         """One GET (BuildMaster does not page), newest first, cut to --limit."""
         records = self._get(path, query)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         return self.result(request, items=self._newest(records, request.limit, item))
 
     def _build_item(self, build: Dict[str, Any]) -> ListItem:
@@ -303,8 +295,6 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", REJECT_BUILD, data=form)
-            if resp.dry_run:
-                return self.result(request, message=_dry_run_note(request))
             build_id = newest.get("id") if newest else None
             return self.result(request, id=_str(build_id), url=self._api_url(BUILDS, "buildId", build_id),
                                status_code=resp.status_code,
@@ -331,8 +321,6 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", DEPLOY_BUILD, data=form)
-            if resp.dry_run:
-                return self.result(request, message=_dry_run_note(request))
             deployments = _objects(resp.json(), resp.url, "deployment")
             if not deployments:
                 return self.result(request, status_code=resp.status_code,
@@ -372,8 +360,6 @@ class BuildMaster(Target):
 
     def deployment_get(self, request: Request) -> Result:
         deployment = self._one_deployment(request.id or "")
-        if deployment is None:
-            return self.result(request, message="dry run: not sent")
         result = self._deployment_result(request, deployment, "deployment")
         result.raw = deployment
         return result
@@ -401,18 +387,14 @@ class BuildMaster(Target):
         if not result.id:
             raise ApiError("no deployment id to wait for: BuildMaster returned no deployment")
         deployment = self._one_deployment(result.id)
-        if deployment is None:
-            return None, "unknown"
         status, word = deployment_state(deployment)
         if word == "warned" and "warn" not in (result.message or ""):
             result.message = (result.message + "; " if result.message else "") + "finished with warnings (warned)"
         return status, word
 
-    def _one_deployment(self, deployment_id: str) -> Optional[Dict[str, Any]]:
-        """One deployment by id; None in dry-run. Not found is an error naming the id."""
+    def _one_deployment(self, deployment_id: str) -> Dict[str, Any]:
+        """One deployment by id. Not found is an error naming the id."""
         deployments = self._get(DEPLOYMENTS, {"deploymentId": deployment_id})
-        if self.http.dry_run:
-            return None
         for deployment in deployments:  # match the id: a server ignoring the filter returns them all
             if _str(deployment.get("id")) == str(deployment_id):
                 return deployment
@@ -444,8 +426,6 @@ class BuildMaster(Target):
     def discover(self, request: Request) -> Result:
         """The applications and pipelines the key can see (values for `application` and `pipeline`)."""
         releases = self._get(RELEASES, None)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         applications: Dict[str, Dict[str, Any]] = {}
         pipelines: Dict[Tuple[str, str], Dict[str, Any]] = {}
         for release in releases:
@@ -478,8 +458,11 @@ class BuildMaster(Target):
         """--build, else the newest build of the release (and that build's object)."""
         if request.build:
             return request.build, None
-        if request.dry_run:
-            return None, None  # the lookup is a read; dry-run sends nothing and says so
+        return self.stand_in(request, lambda: self._newest_build(request, include_rejected), (None, None),
+                             note="buildNumber is looked up when sent: the newest build of release "
+                                  f"{request.event.version}")
+
+    def _newest_build(self, request: Request, include_rejected: bool) -> Tuple[Optional[str], Dict[str, Any]]:
         builds = self._get(BUILDS, self._release_ref(request))
         candidates = [b for b in builds
                       if include_rejected or str(b.get("status") or "").lower() != "rejected"]
@@ -492,8 +475,6 @@ class BuildMaster(Target):
 
     def _get(self, path: str, query: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
         resp = self.http.request("GET", path, params=query)
-        if resp.dry_run:
-            return []
         return _objects(resp.json(), resp.url, "array")
 
     def _newest(self, records: List[Dict[str, Any]], limit: int,
@@ -595,10 +576,4 @@ def _date(value: Any) -> Optional[str]:
         return utc_iso(parsed)
     return value if isinstance(value, str) and value else None
 
-
-def _dry_run_note(request: Request) -> str:
-    if request.build:
-        return "dry run: not sent"
-    return (f"dry run: not sent (buildNumber is looked up when sent: the newest build of release "
-            f"{request.event.version})")
 

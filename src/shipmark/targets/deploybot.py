@@ -31,7 +31,7 @@ READ_ONLY_HINT = ("the API token is read-only (DeployBot allows only GET with re
                   "create a token with write access")
 TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # DeployBot timestamps: 2015/02/24 15:22:49 +0000
 
-EnvironmentRef = Union[int, str]  # an id, or (dry run only) a placeholder naming the unresolved name
+EnvironmentRef = Union[int, str]  # an id, or (when only shown) a placeholder naming the unresolved name
 
 
 class DeployBotConfig(TargetConfig):
@@ -149,11 +149,6 @@ class DeployBot(Target):
                 resp = self.http.request("POST", "/deployments", json=body)
             except ApiError as exc:
                 raise self._explain_forbidden_write(exc) from None
-            if resp.dry_run:
-                note = "dry run: not sent"
-                if isinstance(environment_id, str):
-                    note += " (the environment id is looked up by name when sent)"
-                return self.result(request, message=note)
             return self._deployment_result(request, self._object(resp.json(), "the new deployment"),
                                            resp.status_code)
 
@@ -230,10 +225,14 @@ class DeployBot(Target):
             return self.config.environment_id
         if name.isdigit():
             return int(name)
-        if request.dry_run:  # no lookups in a dry run: show where the id goes
-            return f"<id of environment {name!r}>"
-        environments.extend(self._all("/environments", {}))
-        return self._match_environment(name, environments)
+
+        def look_up() -> int:
+            environments.extend(self._all("/environments", {}))
+            return self._match_environment(name, environments)
+
+        # When requests are only shown, nothing is looked up: the request shows where the id goes.
+        return self.stand_in(request, look_up, f"<id of environment {name!r}>",
+                             note="the environment id is looked up by name when sent")
 
     def _match_environment(self, name: str, environments: List[Dict[str, Any]]) -> int:
         # Environment names repeat across repositories ("production" in each): when the
@@ -262,8 +261,6 @@ class DeployBot(Target):
         if not request.id:
             raise UsageError("deployment get needs --id (a DeployBot deployment id)")
         resp = self.http.request("GET", f"/deployments/{segment(request.id)}")
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         deployment = self._object(resp.json(), f"deployment {request.id}")
         item = self._item(deployment, {})
         return self.result(request, id=item.id, url=item.url, status_code=resp.status_code,
@@ -277,11 +274,8 @@ class DeployBot(Target):
             filters["environment_id"] = self._environment_for(request, params, environments)
         if "repository_id" in params:
             filters["repository_id"] = params["repository_id"]
-        if request.dry_run:
-            self.http.request("GET", "/deployments", params={**filters, "limit": PAGE_SIZE})
-            return self.result(request, items=[], message="dry run: not sent")
         if not environments:  # for names in the listing
-            environments = list(self._all("/environments", {}))
+            environments = self.stand_in(request, lambda: list(self._all("/environments", {})), [])
         names = {as_id(e.get("id")): str(e.get("name")) for e in environments if e.get("name")}
         version = request.event.version
         items: List[ListItem] = []
@@ -350,15 +344,11 @@ class DeployBot(Target):
         ]
         items: List[Dict[str, Any]] = []
         for kind, path, describe in sources:
-            if request.dry_run:
-                self.http.request("GET", path, params={"limit": PAGE_SIZE})
-                continue
-            for entry in self._all(path, {}):
+            # When requests are only shown, each of the four reads is.
+            for entry in self.stand_in(request, lambda path=path: list(self._all(path, {})), [], show=True):
                 name, detail = describe(entry)
                 items.append({"kind": kind, "id": as_id(entry.get("id")), "name": name, "detail": detail,
                               "raw": dict(entry)})
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         return self.result(request, items=items)
 
     # -- paging ----------------------------------------------------------------------
@@ -371,7 +361,7 @@ class DeployBot(Target):
             if after is not None:
                 query["after"] = after
             data = self.http.request("GET", path, params=query).json()
-            if data is None:  # dry run
+            if data is None:  # an empty body: nothing listed
                 return
             if isinstance(data, list):  # tolerate a bare list: one page
                 yield [e for e in data if isinstance(e, dict)]

@@ -35,10 +35,7 @@ class FileTarget(Target):
             record["options"] = {**extras, **request.params}
         line = json.dumps(record, sort_keys=True, ensure_ascii=False)
         path = Path(os.path.expanduser(self.config.path))
-        if request.dry_run:
-            if self.http.show_request:
-                self.http.show_request(f"append to {path}:\n  {line}")
-            return self.result(request, message="dry run: nothing written")
+        self.hold_back(request, f"append to {path}:\n  {line}", "nothing written")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # One write() of a whole line keeps concurrent appends from interleaving.

@@ -107,8 +107,6 @@ class ReleaseBits(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", self._create_path(), json=body)
-            if resp.dry_run:
-                return self.result(request, url=self._list_url(), message="dry run: not sent")
             data = resp.json()
             record_id = data.get("id") if isinstance(data, dict) else None
             return self.result(
@@ -192,8 +190,6 @@ class ReleaseBits(Target):
             return request.limit > 0 and sum(1 for r in records if matches(r)) >= request.limit
 
         records, status_code = self._fetch(enough, max_pages=MAX_PAGES)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         # Newest first, then --limit: `list -e production --limit 1` is the current deployment.
         items = sorted((self._item(r) for r in records if matches(r)), key=_newest_first)
         if request.limit:
@@ -239,8 +235,6 @@ class ReleaseBits(Target):
             pages += 1
             seen.add(self.http.url(path))
             resp = self.http.request("GET", path)
-            if resp.dry_run:
-                return [], None
             status_code = resp.status_code
             records.extend(_records_of(resp.json(), resp.url))
             if enough(records):
