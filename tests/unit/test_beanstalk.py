@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from shipmark.config import load_settings
 from shipmark.errors import ApiError, ConfigError, UnsupportedError, UsageError
 from shipmark.models import Status
-from shipmark.targets.beanstalk import Beanstalk, BeanstalkConfig, iso_time, parse_error
+from shipmark.targets.beanstalk import Beanstalk, BeanstalkConfig, parse_error
+from shipmark.targets.values import iso_time
 from tests.conftest import CANARY, SHA, assert_no_canary, json_body, make_request, make_target
 
 ROOT = "https://acme.beanstalkapp.com"

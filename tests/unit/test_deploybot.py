@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from shipmark.config import load_settings
 from shipmark.errors import ApiError, ConfigError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
-from shipmark.targets.deploybot import DeployBot, DeployBotConfig, api_base, iso_time, version_from_comment
+from shipmark.targets.deploybot import DeployBot, DeployBotConfig, api_base, version_from_comment
+from shipmark.targets.values import iso_time
 from tests.conftest import CANARY, SHA, assert_no_canary, json_body, make_request, make_target
 
 ACCOUNT = "https://acme.deploybot.com"
@@ -579,7 +580,7 @@ def test_probe(rsps) -> None:
 def test_unexpected_list_shape_is_a_readable_error(rsps) -> None:
     rsps.get(API + "/environments", json={"items": []})
     with pytest.raises(ApiError, match=r'^unexpected response from DeployBot /environments: expected '
-                                       r'\{"meta": \.\.\., "entries": \[\.\.\.\]\}, got \{"items": \[\]\}$'):
+                                       r'\{"meta": \.\.\., "entries": \[\.\.\.\]\}, got dict: \{"items": \[\]\}$'):
         target().discover(make_request("discover"))
 
 

@@ -287,3 +287,29 @@ def test_the_file_target_writes_nothing_in_a_dry_run(tmp_path: Path) -> None:
     assert result.ok and result.message == "dry run: nothing written"
     assert shown[0].startswith(f"append to {tmp_path / 'events.jsonl'}:\n  {{")
     assert not (tmp_path / "events.jsonl").exists()
+
+
+# -- small readers ---------------------------------------------------------------------------------
+
+def test_ids_times_and_json_shapes_are_read_one_way() -> None:
+    from shipmark.errors import ApiError
+    from shipmark.targets.values import as_id, expect_list, expect_object, iso_time
+
+    assert (as_id(5), as_id("7"), as_id(""), as_id(None)) == ("5", "7", None, None)
+    assert iso_time("2015/02/24 15:22:49 +0100") == "2015-02-24T14:22:49Z"
+    assert iso_time("2024-03-04T11:31:20+02:00", fmt=None) == "2024-03-04T09:31:20.000Z"
+    assert (iso_time("yesterday"), iso_time("  "), iso_time(None)) == ("yesterday", None, None)
+    assert expect_object({"release": {"id": 1}}, "svc", wrapped_in="release") == {"id": 1}
+    assert expect_list({"data": [{"a": 1}, 2]}, "svc", envelopes=("data",)) == [{"a": 1}]
+    assert expect_list({"id": 1}, "svc", one_object=True) == [{"id": 1}] and expect_list(None, "svc") == []
+    for call, message in [
+        (lambda: expect_list({"x": 1}, "https://h.example/p", "a JSON array of deployments"),
+         'unexpected response from https://h.example/p: expected a JSON array of deployments, got dict: {"x": 1}'),
+        (lambda: expect_list(None, "svc", empty=False), "unexpected response from svc: expected a JSON array, "
+                                                        "got an empty body"),
+        (lambda: expect_object([1], "svc", status_code=200), "unexpected response from svc: expected a JSON object, "
+                                                             "got list: [1]"),
+    ]:
+        with pytest.raises(ApiError) as info:
+            call()
+        assert info.value.message == message

@@ -21,6 +21,7 @@ from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
 from shipmark.targets.params import BOOL, Param
 from shipmark.targets.status import StatusMap
+from shipmark.targets.values import as_id, expect_list
 
 # "release-version-rcX" (API reference) or "<release>.rcN" (terminology page).
 RC_VERSION = re.compile(r"[-.]rc[0-9]+\Z")
@@ -228,20 +229,14 @@ class Aviator(Target):
                           ) -> List[Dict[str, Any]]:
         resp = self.http.request("GET", self._deployments_path(environment),
                                  params={"page": page, "per_page": per_page})
-        data = resp.json()
-        if isinstance(data, dict):  # tolerate an envelope, should the API grow one
-            data = next((data[k] for k in ("deployments", "data", "results") if isinstance(data.get(k), list)), data)
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise ApiError(f"unexpected response from Aviator (HTTP {resp.status_code}): "
-                           "expected a JSON array of deployments", status_code=resp.status_code)
-        return [d for d in data if isinstance(d, dict)]
+        # An envelope is tolerated, should the API grow one.
+        return expect_list(resp.json(), f"Aviator (HTTP {resp.status_code})", "a JSON array of deployments",
+                           envelopes=("deployments", "data", "results"), status_code=resp.status_code)
 
     def _item(self, deployment: Dict[str, Any], environment: str) -> ListItem:
         word = deployment.get("status")
         return ListItem(
-            id=str(deployment["id"]) if deployment.get("id") is not None else None,
+            id=as_id(deployment.get("id")),
             status=self.shown_status(word),
             version=deployment.get("release_candidate_version") or deployment.get("release_version"),
             environment=deployment.get("environment_name") or environment,

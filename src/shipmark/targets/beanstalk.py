@@ -9,20 +9,19 @@ See docs/targets/beanstalk.md.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 from pydantic import Field, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, utc_iso
+from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
+from shipmark.targets.values import as_id, expect_list, expect_object, iso_time
 
 PAGE_SIZE = 50  # the service's maximum per_page
-TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # "2013/01/17 05:04:08 +0800"
 BOOLEAN_PARAMS = ("deploy_from_scratch", "do_not_notify")
 
 
@@ -39,7 +38,7 @@ class BeanstalkConfig(TargetConfig):
 
     @field_validator("repository", mode="before")
     @classmethod
-    def _repository_text(cls, value: Any) -> Any:
+    def _repositoryas_id(cls, value: Any) -> Any:
         # YAML gives `repository: 67` as an int; the API takes the id or the name alike.
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
@@ -88,21 +87,7 @@ def parse_error(status: int, text: str, content_type: str) -> str:
 
 def unwrap(item: Any, name: str) -> Dict[str, Any]:
     """`{"release": {...}}` -> `{...}` (a bare object is accepted as it is)."""
-    if isinstance(item, dict) and isinstance(item.get(name), dict):
-        return item[name]
-    if isinstance(item, dict):
-        return item
-    raise ApiError(f"unexpected response from beanstalk: expected a {name} object, got {type(item).__name__}")
-
-
-def iso_time(value: Any) -> Optional[str]:
-    """Beanstalk's "2013/01/17 05:04:08 +0800" as ISO 8601 UTC; other text is kept as given."""
-    if not value:
-        return None
-    try:
-        return utc_iso(datetime.strptime(str(value), TIME_FORMAT), ms=False)
-    except ValueError:
-        return str(value)
+    return expect_object(item, "beanstalk", wrapped_in=name)
 
 
 def marker(event_key: Optional[str]) -> str:
@@ -317,7 +302,7 @@ class Beanstalk(Target):
         for raw in self._array(resp.json()):
             repo = unwrap(raw, "repository")
             detail = " ".join(str(v) for v in (repo.get("title"), repo.get("vcs") or repo.get("type")) if v)
-            items.append({"kind": "repository", "id": _text(repo.get("id")), "name": repo.get("name"),
+            items.append({"kind": "repository", "id": as_id(repo.get("id")), "name": repo.get("name"),
                           "detail": detail or None, "raw": repo})
         if self.config.repository:
             path = f"/{segment(self.config.repository)}/server_environments.json"
@@ -326,7 +311,7 @@ class Beanstalk(Target):
                 bits = [f"branch {env['branch_name']}" if env.get("branch_name") else None,
                         "automatic" if env.get("automatic") else None,
                         f"repository {self.config.repository}"]
-                items.append({"kind": "environment", "id": _text(env.get("id")), "name": env.get("name"),
+                items.append({"kind": "environment", "id": as_id(env.get("id")), "name": env.get("name"),
                               "detail": ", ".join(b for b in bits if b), "raw": env})
         return self.result(request, items=items, status_code=resp.status_code)
 
@@ -347,7 +332,7 @@ class Beanstalk(Target):
 
     def _release_result(self, request: Request, release: Dict[str, Any], status_code: Optional[int],
                         repository: str) -> Result:
-        release_id = _text(release.get("id"))
+        release_id = as_id(release.get("id"))
         return self.result(
             request, id=release_id, status_code=status_code,
             url=self._release_url(repository, release_id) if release_id else None,
@@ -359,13 +344,13 @@ class Beanstalk(Target):
         # Our own comments start with the version; other releases carry free text.
         version = comment.split()[0] if "[shipmark " in comment and comment.split() else None
         repository = release.get("repository_id") or self.config.repository
-        release_id = _text(release.get("id"))
+        release_id = as_id(release.get("id"))
         return ListItem(
             id=release_id,
             status=self.shown_status(release.get("state")),
             version=version,
             environment=release.get("environment_name"),
-            commit=_text(release.get("revision")),
+            commit=as_id(release.get("revision")),
             created_at=iso_time(release.get("created_at")),
             url=self._release_url(repository, release_id) if repository and release_id else None,
             raw=release,
@@ -375,19 +360,12 @@ class Beanstalk(Target):
         return [unwrap(item, "release") for item in self._array(data)]
 
     @staticmethod
-    def _array(data: Any) -> List[Any]:
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise ApiError(f"unexpected response from beanstalk: expected a JSON array, got {type(data).__name__}")
-        return data
+    def _array(data: Any) -> List[Dict[str, Any]]:
+        return expect_list(data, "beanstalk")
 
 
 def _same_environment(release: Dict[str, Any], wanted: str) -> bool:
     if wanted.isdigit():
-        return _text(release.get("environment_id")) == wanted
+        return as_id(release.get("environment_id")) == wanted
     return str(release.get("environment_name") or "").casefold() == wanted.casefold()
 
-
-def _text(value: Any) -> Optional[str]:
-    return None if value is None else str(value)

@@ -22,11 +22,12 @@ from urllib.parse import urlencode
 from pydantic import field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, parse_iso8601, utc_iso
+from shipmark.models import Result, Status, parse_iso8601
 from shipmark.targets.base import Request, Target, TargetConfig
 from shipmark.targets.items import ListItem
 from shipmark.targets.params import TIME, Param
 from shipmark.targets.status import StatusMap
+from shipmark.targets.values import as_id, expect_list, iso_time
 
 EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
 RELEASES = "/api/releases"
@@ -205,7 +206,7 @@ class BuildMaster(Target):
         number = _first(release, "releaseNumber", "number") or request.event.version
         return self.result(
             request,
-            id=_str(release_id),
+            id=as_id(release_id),
             url=self._api_url(RELEASES, "releaseId", release_id),
             status_code=status_code,
             message=f"{message}: release {number} ({release.get('status') or 'active'})",
@@ -258,7 +259,7 @@ class BuildMaster(Target):
         number = _first(build, "buildNumber", "number")
         return self.result(
             request,
-            id=_str(build.get("id")),
+            id=as_id(build.get("id")),
             url=self._api_url(BUILDS, "buildId", build.get("id")),
             status_code=status_code,
             message=f"{message}: build {number} of release {request.event.version}",
@@ -277,12 +278,12 @@ class BuildMaster(Target):
 
     def _build_item(self, build: Dict[str, Any]) -> ListItem:
         return ListItem(
-            id=_str(build.get("id")),
+            id=as_id(build.get("id")),
             status=build.get("status"),
             version=_first(build, "releaseNumber"),
             environment=build.get("furthestStage"),
             commit=None,
-            created_at=_date(build.get("createdOn")),
+            created_at=iso_time(build.get("createdOn"), fmt=None),
             url=self._api_url(BUILDS, "buildId", build.get("id")),
             extra={"build": _first(build, "buildNumber", "number")},
             raw=build,
@@ -296,7 +297,7 @@ class BuildMaster(Target):
         def send() -> Result:
             resp = self.http.request("POST", REJECT_BUILD, data=form)
             build_id = newest.get("id") if newest else None
-            return self.result(request, id=_str(build_id), url=self._api_url(BUILDS, "buildId", build_id),
+            return self.result(request, id=as_id(build_id), url=self._api_url(BUILDS, "buildId", build_id),
                                status_code=resp.status_code,
                                message=f"rejected build {number} of release {request.event.version}")
 
@@ -328,7 +329,7 @@ class BuildMaster(Target):
             result = self._deployment_result(request, deployments[0], "deploying")
             result.status_code = resp.status_code
             if len(deployments) > 1:
-                others = ", ".join(_str(d.get("id")) or "?" for d in deployments[1:])
+                others = ", ".join(as_id(d.get("id")) or "?" for d in deployments[1:])
                 result.message += f" (also started deployment(s) {others})"
             return result
 
@@ -352,7 +353,7 @@ class BuildMaster(Target):
         number = _first(deployment, "buildNumber") or request.build
         return self.result(
             request,
-            id=_str(deployment.get("id")),
+            id=as_id(deployment.get("id")),
             url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
             remote_status=status.value if status else word,
             message=f"{message}: build {number} to {stage} ({word})",
@@ -372,12 +373,12 @@ class BuildMaster(Target):
     def _deployment_item(self, deployment: Dict[str, Any]) -> ListItem:
         status, word = deployment_state(deployment)
         return ListItem(
-            id=_str(deployment.get("id")),
+            id=as_id(deployment.get("id")),
             status=status.value if status else word,
             version=_first(deployment, "releaseNumber"),
             environment=deployment.get("pipelineStageName") or deployment.get("environmentName"),
             commit=None,
-            created_at=_date(deployment.get("createdOn") or deployment.get("started")),
+            created_at=iso_time(deployment.get("createdOn") or deployment.get("started"), fmt=None),
             url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
             extra={"build": _first(deployment, "buildNumber")},
             raw=deployment,
@@ -396,7 +397,7 @@ class BuildMaster(Target):
         """One deployment by id. Not found is an error naming the id."""
         deployments = self._get(DEPLOYMENTS, {"deploymentId": deployment_id})
         for deployment in deployments:  # match the id: a server ignoring the filter returns them all
-            if _str(deployment.get("id")) == str(deployment_id):
+            if as_id(deployment.get("id")) == str(deployment_id):
                 return deployment
         raise ApiError(f"BuildMaster has no deployment {deployment_id}: check the id "
                        "(`shipmark deployment list` shows them)")
@@ -408,12 +409,12 @@ class BuildMaster(Target):
 
     def _release_item(self, release: Dict[str, Any]) -> ListItem:
         return ListItem(
-            id=_str(release.get("id")),
+            id=as_id(release.get("id")),
             status=release.get("status"),
             version=_first(release, "releaseNumber", "number"),
             environment=None,  # a release spans the pipeline's stages
             commit=None,
-            created_at=_date(release.get("createdOn")),
+            created_at=iso_time(release.get("createdOn"), fmt=None),
             url=self._api_url(RELEASES, "releaseId", release.get("id")),
             raw=release,
         )
@@ -431,7 +432,7 @@ class BuildMaster(Target):
         for release in releases:
             app_name = str(release.get("applicationName") or "")
             app = applications.setdefault(app_name, {
-                "kind": "application", "id": _str(release.get("applicationId")), "name": app_name, "count": 0})
+                "kind": "application", "id": as_id(release.get("applicationId")), "name": app_name, "count": 0})
             app["count"] += 1
             pipeline = release.get("pipelineName")
             if pipeline:
@@ -525,16 +526,7 @@ def _error_message(status: int, text: str, content_type: str) -> str:
 
 def _objects(data: Any, url: str, what: str) -> List[Dict[str, Any]]:
     """A JSON array of objects; a single object counts as an array of one (deploy answers either)."""
-    if isinstance(data, dict):
-        return [data]
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        from shipmark.redact import redact
-
-        raise ApiError(f"unexpected response from {redact(url)}: expected a JSON {what}, "
-                       f"got {type(data).__name__}")
-    return [item for item in data if isinstance(item, dict)]
+    return expect_list(data, url, f"a JSON {what}", one_object=True)
 
 
 def _one_object(data: Any, url: str, what: str) -> Dict[str, Any]:
@@ -551,10 +543,6 @@ def _first(record: Dict[str, Any], *keys: str) -> Optional[str]:
     return None
 
 
-def _str(value: Any) -> Optional[str]:
-    return None if value is None else str(value)
-
-
 def _id_order(record: Dict[str, Any]) -> Tuple[int, str]:
     """Highest id = newest (ids are system-wide sequences); createdOn breaks ties."""
     raw = record.get("id")
@@ -568,12 +556,5 @@ def _id_order(record: Dict[str, Any]) -> Tuple[int, str]:
 def parse_date(value: Any) -> Optional[datetime]:
     """BuildMaster dates: yyyy-MM-ddThh:mm:ss, with or without (7) fractional digits and Z; UTC."""
     return parse_iso8601(value)
-
-
-def _date(value: Any) -> Optional[str]:
-    parsed = parse_date(value)
-    if parsed is not None:
-        return utc_iso(parsed)
-    return value if isinstance(value, str) and value else None
 
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any, Callable, ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from pydantic import Field
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, utc_iso
+from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
+from shipmark.targets.values import as_id, expect_object, iso_time, unexpected
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 50  # DeployBot's documented default and maximum
@@ -29,7 +29,6 @@ LOOKUP_PAGES = 2  # how far back the event_key lookup reads: re-runs are recent
 EVENT_KEY_MARK = "(shipmark {key})"
 READ_ONLY_HINT = ("the API token is read-only (DeployBot allows only GET with read-only keys): "
                   "create a token with write access")
-TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # DeployBot timestamps: 2015/02/24 15:22:49 +0000
 
 EnvironmentRef = Union[int, str]  # an id, or (when only shown) a placeholder naming the unresolved name
 
@@ -51,23 +50,6 @@ def api_base(url: str) -> str:
     if base.endswith("/api"):
         return base + "/v1"
     return base + API_PATH
-
-
-def as_id(value: Any) -> Optional[str]:
-    """Ids come as ints, sometimes as strings ("1"): shipmark carries them as strings."""
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def iso_time(value: Any) -> Optional[str]:
-    """DeployBot's '2015/02/24 15:22:49 +0000' as ISO 8601 UTC; other text is kept as given."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return utc_iso(datetime.strptime(value.strip(), TIME_FORMAT), ms=False)
-    except ValueError:
-        return value
 
 
 _COMMENT = re.compile(r"^(?P<version>\S+) (?:.* )?\(shipmark (?P<key>[0-9a-f]+)\)")
@@ -367,8 +349,7 @@ class DeployBot(Target):
                 yield [e for e in data if isinstance(e, dict)]
                 return
             if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-                raise ApiError(f"unexpected response from DeployBot {path}: expected "
-                               f"{{\"meta\": ..., \"entries\": [...]}}, got {json.dumps(data)[:200]}")
+                raise unexpected(data, f"DeployBot {path}", '{"meta": ..., "entries": [...]}')
             entries = [e for e in data["entries"] if isinstance(e, dict)]
             yield entries
             after = (data.get("meta") or {}).get("next")
@@ -382,7 +363,4 @@ class DeployBot(Target):
 
     @staticmethod
     def _object(data: Any, what: str) -> Dict[str, Any]:
-        if not isinstance(data, dict):
-            raise ApiError(f"unexpected response from DeployBot for {what}: expected a JSON object, "
-                           f"got {json.dumps(data)[:200]}")
-        return data
+        return expect_object(data, f"DeployBot for {what}")

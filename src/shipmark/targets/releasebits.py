@@ -18,11 +18,12 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import field_validator
 
-from shipmark.errors import ApiError, UnsupportedError, UsageError
+from shipmark.errors import UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
 from shipmark.targets.status import StatusMap
+from shipmark.targets.values import as_id, expect_list
 
 EVENT_KEY_FIELD = "shipmark_event_key"
 # The documented API has no paging; these bound the defensive Link-header paging.
@@ -111,7 +112,7 @@ class ReleaseBits(Target):
             record_id = data.get("id") if isinstance(data, dict) else None
             return self.result(
                 request,
-                id=str(record_id) if record_id is not None else None,
+                id=as_id(record_id),
                 url=self._list_url(),
                 status_code=resp.status_code,
                 message=None if record_id is not None else "recorded; the response carried no id",
@@ -170,7 +171,7 @@ class ReleaseBits(Target):
                 record_id = record.get("id")
                 return self.result(
                     request,
-                    id=str(record_id) if record_id is not None else None,
+                    id=as_id(record_id),
                     url=self._list_url(),
                     status_code=status_code,
                     message="already recorded",
@@ -200,7 +201,7 @@ class ReleaseBits(Target):
         word = record.get("result")
         record_id = record.get("id")
         return ListItem(
-            id=str(record_id) if record_id is not None else None,
+            id=as_id(record_id),
             status=self.shown_status(word),
             version=record.get("version"),
             environment=record.get("stage"),
@@ -236,7 +237,8 @@ class ReleaseBits(Target):
             seen.add(self.http.url(path))
             resp = self.http.request("GET", path)
             status_code = resp.status_code
-            records.extend(_records_of(resp.json(), resp.url))
+            records.extend(expect_list(resp.json(), resp.url, "a JSON array of deployments",
+                                       envelopes=_ENVELOPE_KEYS, empty=False))
             if enough(records):
                 break
             link = next((v for k, v in resp.headers.items() if k.lower() == "link"), "")
@@ -266,20 +268,6 @@ def _error_parser(component: str) -> Callable[[int, str, str], str]:
         return message
 
     return parse
-
-
-def _records_of(data: Any, url: str) -> List[Dict[str, Any]]:
-    if isinstance(data, dict):
-        for key in _ENVELOPE_KEYS:
-            if isinstance(data.get(key), list):
-                data = data[key]
-                break
-    if not isinstance(data, list):
-        from shipmark.redact import redact
-
-        raise ApiError(f"unexpected response from {redact(url)}: expected a JSON array of deployments, "
-                       f"got {type(data).__name__ if data is not None else 'an empty body'}")
-    return [record for record in data if isinstance(record, dict)]
 
 
 def _next_link(header: str, current_url: str, base_url: str) -> Optional[str]:
