@@ -11,7 +11,7 @@ request, same state) and reported by the server's error for RC creation.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
 from pydantic import Field, field_validator
 
@@ -19,6 +19,7 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
+from shipmark.targets.paging import numbered_pages
 from shipmark.targets.params import BOOL, Param
 from shipmark.targets.status import StatusMap
 from shipmark.targets.values import as_id, expect_list
@@ -211,9 +212,7 @@ class Aviator(Target):
         environment = self._environment(request)
         wanted = request.event.version
         items: List[ListItem] = []
-        page = 1
-        while True:
-            batch = self._deployments_page(environment, page)
+        for batch, _ in self._deployment_pages(environment):
             for deployment in batch:
                 if wanted and wanted not in (deployment.get("release_candidate_version"),
                                              deployment.get("release_version")):
@@ -221,17 +220,10 @@ class Aviator(Target):
                 items.append(self._item(deployment, environment))
                 if request.limit and len(items) >= request.limit:
                     return self.result(request, items=items)
-            if len(batch) < PER_PAGE:
-                return self.result(request, items=items)
-            page += 1
+        return self.result(request, items=items)
 
-    def _deployments_page(self, environment: str, page: int, per_page: int = PER_PAGE
-                          ) -> List[Dict[str, Any]]:
-        resp = self.http.request("GET", self._deployments_path(environment),
-                                 params={"page": page, "per_page": per_page})
-        # An envelope is tolerated, should the API grow one.
-        return expect_list(resp.json(), f"Aviator (HTTP {resp.status_code})", "a JSON array of deployments",
-                           envelopes=("deployments", "data", "results"), status_code=resp.status_code)
+    def _deployment_pages(self, environment: str) -> Iterator[Tuple[List[Dict[str, Any]], Any]]:
+        return numbered_pages(self.http, self._deployments_path(environment), PER_PAGE, _deployments_in)
 
     def _item(self, deployment: Dict[str, Any], environment: str) -> ListItem:
         word = deployment.get("status")
@@ -256,7 +248,7 @@ class Aviator(Target):
             version, _, environment = (result.id or "").partition("@")
         if not (environment and version):
             return None, "unknown deployment"
-        batch = self._deployments_page(environment, 1)
+        batch, _ = next(self._deployment_pages(environment))
         for deployment in batch:
             if deployment.get("release_candidate_version") == version:
                 word = str(deployment.get("status") or "unknown")
@@ -279,3 +271,8 @@ class Aviator(Target):
         raise ApiError(f"HTTP 404 (not found): {message} (project {self.config.project!r}; names are "
                        "case sensitive)", status_code=404)
 
+
+def _deployments_in(resp: Any) -> List[Dict[str, Any]]:
+    # An envelope is tolerated, should the API grow one.
+    return expect_list(resp.json(), f"Aviator (HTTP {resp.status_code})", "a JSON array of deployments",
+                       envelopes=("deployments", "data", "results"), status_code=resp.status_code)

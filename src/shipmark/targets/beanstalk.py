@@ -17,6 +17,7 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
+from shipmark.targets.paging import numbered_pages
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
 from shipmark.targets.values import as_id, expect_list, expect_object, iso_time
@@ -259,10 +260,9 @@ class Beanstalk(Target):
         filtering = bool(env_filter or version_filter)
         per_page = PAGE_SIZE if filtering or request.limit == 0 else min(PAGE_SIZE, request.limit)
         items: List[ListItem] = []
-        page = 1
-        while True:
-            resp = self.http.request("GET", path, params={"page": page, "per_page": per_page})
-            releases = self._releases(resp.json())
+        status_code: Optional[int] = None
+        for releases, resp in numbered_pages(self.http, path, per_page, lambda resp: self._releases(resp.json())):
+            status_code = resp.status_code
             for release in releases:
                 item = self._item(release)
                 if env_filter and not _same_environment(release, env_filter):
@@ -271,10 +271,8 @@ class Beanstalk(Target):
                     continue
                 items.append(item)
                 if request.limit and len(items) >= request.limit:
-                    return self.result(request, items=items, status_code=resp.status_code)
-            if len(releases) < per_page:  # no totals or links: a short page is the last
-                return self.result(request, items=items, status_code=resp.status_code)
-            page += 1
+                    return self.result(request, items=items, status_code=status_code)
+        return self.result(request, items=items, status_code=status_code)
 
     def deployment_retry(self, request: Request) -> Result:
         repository = self._repository("deployment_retry")

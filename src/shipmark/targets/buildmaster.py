@@ -25,6 +25,7 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601
 from shipmark.targets.base import Request, Target, TargetConfig
 from shipmark.targets.items import ListItem
+from shipmark.targets.paging import single_page
 from shipmark.targets.params import TIME, Param
 from shipmark.targets.status import StatusMap
 from shipmark.targets.values import as_id, expect_list, iso_time
@@ -475,8 +476,9 @@ class BuildMaster(Target):
         return _first(newest, "buildNumber", "number"), newest
 
     def _get(self, path: str, query: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        resp = self.http.request("GET", path, params=query)
-        return _objects(resp.json(), resp.url, "array")
+        """BuildMaster does not page: one GET returns every match."""
+        records, _ = next(single_page(self.http, path, query, lambda resp: _objects(resp.json(), resp.url, "array")))
+        return records
 
     def _newest(self, records: List[Dict[str, Any]], limit: int,
                 item: Callable[[Dict[str, Any]], ListItem]) -> List[ListItem]:

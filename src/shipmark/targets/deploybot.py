@@ -19,9 +19,10 @@ from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
+from shipmark.targets.paging import cursor_pages
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
-from shipmark.targets.values import as_id, expect_object, iso_time, unexpected
+from shipmark.targets.values import as_id, expect_object, iso_time
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 50  # DeployBot's documented default and maximum
@@ -336,26 +337,8 @@ class DeployBot(Target):
     # -- paging ----------------------------------------------------------------------
     def _pages(self, path: str, filters: Mapping[str, Any]) -> Iterator[List[Dict[str, Any]]]:
         """Pages of a list endpoint: limit=50, then after=meta.next until it is null."""
-        after: Any = None
-        seen = set()
-        while True:
-            query = {**filters, "limit": PAGE_SIZE}
-            if after is not None:
-                query["after"] = after
-            data = self.http.request("GET", path, params=query).json()
-            if data is None:  # an empty body: nothing listed
-                return
-            if isinstance(data, list):  # tolerate a bare list: one page
-                yield [e for e in data if isinstance(e, dict)]
-                return
-            if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-                raise unexpected(data, f"DeployBot {path}", '{"meta": ..., "entries": [...]}')
-            entries = [e for e in data["entries"] if isinstance(e, dict)]
+        for entries, _ in cursor_pages(self.http, path, PAGE_SIZE, f"DeployBot {path}", filters):
             yield entries
-            after = (data.get("meta") or {}).get("next")
-            if after is None or not entries or str(after) in seen:  # seen: never loop on a bad cursor
-                return
-            seen.add(str(after))
 
     def _all(self, path: str, filters: Mapping[str, Any]) -> Iterator[Dict[str, Any]]:
         for entries in self._pages(path, filters):

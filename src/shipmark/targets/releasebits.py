@@ -14,7 +14,6 @@ from __future__ import annotations
 
 
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
-from urllib.parse import urljoin, urlsplit
 
 from pydantic import field_validator
 
@@ -22,6 +21,7 @@ from shipmark.errors import UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
 from shipmark.targets.items import ListItem
+from shipmark.targets.paging import link_pages
 from shipmark.targets.status import StatusMap
 from shipmark.targets.values import as_id, expect_list
 
@@ -222,28 +222,16 @@ class ReleaseBits(Target):
 
     def _fetch(self, enough: Callable[[List[Dict[str, Any]]], bool],
                max_pages: int) -> Tuple[List[Dict[str, Any]], Optional[int]]:
-        """GET the component's deployments, following a Link rel="next" header if one appears.
+        """GET the component's deployments, until ``enough`` of them or ``max_pages``.
 
-        The seed documents one complete array; paging is followed only defensively,
-        and only to the same origin (the token goes with every request).
+        The API returns one complete array; a Link rel="next" header is followed only defensively.
         """
         records: List[Dict[str, Any]] = []
-        path: Optional[str] = self._list_path()
-        seen = set()
         status_code: Optional[int] = None
-        pages = 0
-        while path and pages < max_pages:
-            pages += 1
-            seen.add(self.http.url(path))
-            resp = self.http.request("GET", path)
+        for page, resp in link_pages(self.http, self._list_path(), _records_in, max_pages):
             status_code = resp.status_code
-            records.extend(expect_list(resp.json(), resp.url, "a JSON array of deployments",
-                                       envelopes=_ENVELOPE_KEYS, empty=False))
+            records.extend(page)
             if enough(records):
-                break
-            link = next((v for k, v in resp.headers.items() if k.lower() == "link"), "")
-            path = _next_link(link, resp.url, self.http.base_url)
-            if path is not None and self.http.url(path) in seen:
                 break
         return records, status_code
 
@@ -270,21 +258,8 @@ def _error_parser(component: str) -> Callable[[int, str, str], str]:
     return parse
 
 
-def _next_link(header: str, current_url: str, base_url: str) -> Optional[str]:
-    """The rel="next" URL of an RFC 8288 Link header, if it stays on the target's origin."""
-    for part in header.split(","):
-        if "<" not in part or ">" not in part:
-            continue
-        target, _, params = part.partition(">")
-        rels = [p.strip() for p in params.split(";") if p.strip().lower().startswith("rel=")]
-        if not any("next" in r.split("=", 1)[1].strip("\"' ").lower().split() for r in rels):
-            continue
-        url = urljoin(current_url, target.strip().lstrip("<").strip())
-        here, base = urlsplit(url), urlsplit(base_url)
-        if (here.scheme, here.netloc) != (base.scheme, base.netloc):
-            return None  # never send the token to another host
-        return url
-    return None
+def _records_in(resp: Any) -> List[Dict[str, Any]]:
+    return expect_list(resp.json(), resp.url, "a JSON array of deployments", envelopes=_ENVELOPE_KEYS, empty=False)
 
 
 def _newest_first(item: ListItem) -> Tuple[int, float]:
