@@ -592,7 +592,7 @@ def test_helpers() -> None:
 
 
 def test_a_default_environment_name_yields_to_the_targets_environment_id() -> None:
-    """defaults.environment: production with environment_id: 12 (DESIGN's example) deploys to 12, no name lookup."""
+    """defaults.environment: production with environment_id: 12 deploys to 12, no name lookup."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         mock.get(f"{API}/deployments", json={"meta": {"next": None, "total": 0}, "entries": []})
         mock.post(f"{API}/deployments", json={"id": 9, "state": "waiting", "environment_id": 12})

@@ -1,7 +1,7 @@
 """The `buildmaster` target: releases, builds and build deployments in Inedo BuildMaster.
 
-BuildMaster's Release & Build Deployment API (seed: /work/shared/seeds/buildmaster.txt,
-API.md section 3) takes key/value parameters and answers with JSON objects. shipmark
+BuildMaster's Release & Build Deployment API takes key/value parameters and answers with
+JSON objects (see docs/targets/buildmaster.md). shipmark
 sends writes as POST with a form body (no query string) and reads as GET with a query
 string, never both for one request (a key given twice is a 400), and the API key only
 in the `X-ApiKey` header.
@@ -14,106 +14,20 @@ Every create also carries `$ShipmarkEventKey` so a record can be traced to its j
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
-from pydantic import field_validator
-
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, parse_iso8601
+from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig
+from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig, parse_date: the module's API)
+    BUILDS, CANCEL_RELEASE, CREATE_BUILD, CREATE_FROM_TEMPLATE, CREATE_RELEASE, DEPLOY_BUILD, DEPLOYMENT_STATES,
+    DEPLOYMENTS, EVENT_KEY_VARIABLE, PARAMS, REJECT_BUILD, RELEASES, RESTORE_RELEASE, TEMPLATE_GONE_HINT,
+    LIVE_DEPLOYMENT_WORDS, NEEDS_RELEASE, BuildMasterConfig, deployment_state, error_message, first, id_order,
+    objects, one_object, parse_date, server_root)
 from shipmark.targets.items import ListItem
 from shipmark.targets.paging import single_page
-from shipmark.targets.params import TIME, Param
-from shipmark.targets.status import StatusMap
-from shipmark.targets.values import as_id, expect_list, iso_time
-
-EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
-RELEASES = "/api/releases"
-CREATE_RELEASE = "/api/releases/create"
-CREATE_FROM_TEMPLATE = "/api/releases/create-from-template"
-CANCEL_RELEASE = "/api/releases/cancel"
-RESTORE_RELEASE = "/api/releases/restore"
-BUILDS = "/api/releases/builds"
-CREATE_BUILD = "/api/releases/builds/create"
-DEPLOY_BUILD = "/api/releases/builds/deploy"
-REJECT_BUILD = "/api/releases/builds/reject"
-DEPLOYMENTS = "/api/releases/builds/deployments"
-
-FORBIDDEN_HINT = ("the API key is missing, unknown or lacks Release & Build Deployment access: "
-                  "set the target's token to a BuildMaster API key with that permission")
-TEMPLATE_GONE_HINT = ("this BuildMaster has no create-from-template endpoint (newer versions removed it): "
-                      "create the release with --pipeline NAME instead of --template")
-
-# BuildMaster variable names: letters, digits, underscores and hyphens after the `$`.
-_VARIABLE_NAME = re.compile(r"^\$[A-Za-z0-9_][A-Za-z0-9_-]*$")
-_LISTS = ("release_list", "build_list", "deployment_list")
-# The writes, which all name a release (application + releaseNumber).
-_NEEDS_RELEASE = frozenset({"release_create", "release_cancel", "release_restore", "build_create", "deploy",
-                            "build_deploy", "build_reject"})
-# Writes take a few fields and, some of them, `$Name` variables; the lists take filters,
-# passed through as query parameters (with the values the API allows, where it names them).
-PARAMS = (
-    Param("status", ("release_list",), choices=("active", "canceled", "deployed")),
-    Param("status", ("build_list",), choices=("active", "rejected", "deployed")),
-    Param("status", ("deployment_list",), choices=("pending", "executing", "succeeded", "warned", "failed")),
-    Param("buildNumber", ("build_list", "deployment_list")),
-    Param("pipelineName", _LISTS),
-    Param("environmentName", ("deployment_list",)),
-    Param("releaseName", ("release_create",)),
-    Param("reason", ("release_cancel",)),
-    Param("startTime", ("deploy", "build_deploy"), TIME),
-    Param("$Name=value for a BuildMaster variable", ("release_create", "build_create", "deploy", "build_deploy"),
-          prefix="$", name_pattern=_VARIABLE_NAME,
-          name_rule="not a BuildMaster variable name (letters, digits, _ and - after the $, e.g. $BranchName)"),
-)
-
-# Deployment `status` words; shipmark cannot set them, it only reads them (and asks for
-# deploys). `warned` is a success with warnings; cancelled is read from `canceledOn`.
-DEPLOYMENT_STATES = StatusMap({
-    Status.QUEUED: "pending",
-    Status.IN_PROGRESS: "executing",
-    Status.SUCCESS: "succeeded",
-    Status.FAILURE: "failed",
-    Status.CANCELLED: None,
-    Status.SKIPPED: None,
-}, also_read={"warned": Status.SUCCESS})
-# A deployment in one of these states counts as "already deployed" for a re-run.
-_LIVE_DEPLOYMENT_WORDS = frozenset({"pending", "executing", "succeeded", "warned"})
-
-
-class BuildMasterConfig(TargetConfig):
-    url_required: ClassVar[bool] = True
-    token_required: ClassVar[bool] = True  # every endpoint needs an API key
-    token_hint: ClassVar[str] = "a BuildMaster API key with Release & Build Deployment access"
-
-    application: str  # a name, or a numeric id
-    pipeline: Optional[str] = None
-    release_template: Optional[str] = None
-
-    @field_validator("application", mode="before")
-    @classmethod
-    def _application(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # `application: 12` in YAML is the id 12
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("must be the application's name or numeric id, not empty")
-        return value
-
-    @field_validator("pipeline", "release_template")
-    @classmethod
-    def _not_empty(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not value:
-            raise ValueError("must not be empty (leave the key out instead)")
-        return value
-
-    def application_params(self) -> Dict[str, str]:
-        """applicationId when the configured value is all digits, else applicationName."""
-        if self.application.isascii() and self.application.isdigit():
-            return {"applicationId": self.application}
-        return {"applicationName": self.application}
+from shipmark.targets.values import as_id, iso_time
 
 
 class BuildMaster(Target):
@@ -132,7 +46,7 @@ class BuildMaster(Target):
         return {
             "base_url": server_root(config.url or ""),
             "headers": {"X-ApiKey": config.token_value() or ""},
-            "error_parser": _error_message,
+            "error_parser": error_message,
         }
 
     # -- validation before anything is sent ----------------------------------
@@ -142,7 +56,7 @@ class BuildMaster(Target):
         for key in request.params:
             if key.lower() == EVENT_KEY_VARIABLE.lower():
                 raise UsageError(f"--param {key}: shipmark sets {EVENT_KEY_VARIABLE} itself; choose another name")
-        if operation in _NEEDS_RELEASE and not request.event.version:
+        if operation in NEEDS_RELEASE and not request.event.version:
             raise UnsupportedError(
                 "buildmaster needs the release number: pass --version (or set SHIPMARK_VERSION)")
         if operation in ("deploy", "build_deploy") and request.event.status != Status.SUCCESS:
@@ -179,7 +93,7 @@ class BuildMaster(Target):
                 if template is not None and exc.status_code == 404:
                     exc.message = f"{exc.message}; {TEMPLATE_GONE_HINT}"
                 raise
-            release = _one_object(resp.json(), resp.url, "release")
+            release = one_object(resp.json(), resp.url, "release")
             return self._release_result(request, release, resp.status_code, "created")
 
         def lookup() -> Optional[Result]:
@@ -204,7 +118,7 @@ class BuildMaster(Target):
     def _release_result(self, request: Request, release: Dict[str, Any], status_code: Optional[int],
                         message: str) -> Result:
         release_id = release.get("id")
-        number = _first(release, "releaseNumber", "number") or request.event.version
+        number = first(release, "releaseNumber", "number") or request.event.version
         return self.result(
             request,
             id=as_id(release_id),
@@ -244,7 +158,7 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", CREATE_BUILD, data=form)
-            build = _one_object(resp.json(), resp.url, "build")
+            build = one_object(resp.json(), resp.url, "build")
             return self._build_result(request, build, resp.status_code, "created")
 
         def lookup() -> Optional[Result]:
@@ -257,7 +171,7 @@ class BuildMaster(Target):
 
     def _build_result(self, request: Request, build: Dict[str, Any], status_code: Optional[int],
                       message: str) -> Result:
-        number = _first(build, "buildNumber", "number")
+        number = first(build, "buildNumber", "number")
         return self.result(
             request,
             id=as_id(build.get("id")),
@@ -281,12 +195,12 @@ class BuildMaster(Target):
         return ListItem(
             id=as_id(build.get("id")),
             status=build.get("status"),
-            version=_first(build, "releaseNumber"),
+            version=first(build, "releaseNumber"),
             environment=build.get("furthestStage"),
             commit=None,
             created_at=iso_time(build.get("createdOn"), fmt=None),
             url=self._api_url(BUILDS, "buildId", build.get("id")),
-            extra={"build": _first(build, "buildNumber", "number")},
+            extra={"build": first(build, "buildNumber", "number")},
             raw=build,
         )
 
@@ -323,7 +237,7 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", DEPLOY_BUILD, data=form)
-            deployments = _objects(resp.json(), resp.url, "deployment")
+            deployments = objects(resp.json(), resp.url, "deployment")
             if not deployments:
                 return self.result(request, status_code=resp.status_code,
                                    message=f"accepted, but BuildMaster returned no deployment for build {number}")
@@ -336,9 +250,9 @@ class BuildMaster(Target):
 
         def lookup() -> Optional[Result]:
             query = {**self._release_ref(request), "buildNumber": number, "pipelineStageName": stage}
-            for deployment in sorted(self._get(DEPLOYMENTS, query), key=_id_order, reverse=True):
+            for deployment in sorted(self._get(DEPLOYMENTS, query), key=id_order, reverse=True):
                 word = str(deployment.get("status") or "").lower()
-                if word in _LIVE_DEPLOYMENT_WORDS and not deployment.get("canceledOn"):
+                if word in LIVE_DEPLOYMENT_WORDS and not deployment.get("canceledOn"):
                     return self._deployment_result(request, deployment, "already deployed")
             return None
 
@@ -351,7 +265,7 @@ class BuildMaster(Target):
     def _deployment_result(self, request: Request, deployment: Dict[str, Any], message: str) -> Result:
         status, word = deployment_state(deployment)
         stage = deployment.get("pipelineStageName") or request.event.environment or "the next stage"
-        number = _first(deployment, "buildNumber") or request.build
+        number = first(deployment, "buildNumber") or request.build
         return self.result(
             request,
             id=as_id(deployment.get("id")),
@@ -376,12 +290,12 @@ class BuildMaster(Target):
         return ListItem(
             id=as_id(deployment.get("id")),
             status=status.value if status else word,
-            version=_first(deployment, "releaseNumber"),
+            version=first(deployment, "releaseNumber"),
             environment=deployment.get("pipelineStageName") or deployment.get("environmentName"),
             commit=None,
             created_at=iso_time(deployment.get("createdOn") or deployment.get("started"), fmt=None),
             url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
-            extra={"build": _first(deployment, "buildNumber")},
+            extra={"build": first(deployment, "buildNumber")},
             raw=deployment,
         )
 
@@ -412,7 +326,7 @@ class BuildMaster(Target):
         return ListItem(
             id=as_id(release.get("id")),
             status=release.get("status"),
-            version=_first(release, "releaseNumber", "number"),
+            version=first(release, "releaseNumber", "number"),
             environment=None,  # a release spans the pipeline's stages
             commit=None,
             created_at=iso_time(release.get("createdOn"), fmt=None),
@@ -472,18 +386,18 @@ class BuildMaster(Target):
             which = "no build" if include_rejected else "no active or deployed build"
             raise ApiError(f"release {request.event.version} of application {self.config.application!r} has "
                            f"{which}: create one with `shipmark build create` or name it with --build")
-        newest = max(candidates, key=_id_order)
-        return _first(newest, "buildNumber", "number"), newest
+        newest = max(candidates, key=id_order)
+        return first(newest, "buildNumber", "number"), newest
 
     def _get(self, path: str, query: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """BuildMaster does not page: one GET returns every match."""
-        records, _ = next(single_page(self.http, path, query, lambda resp: _objects(resp.json(), resp.url, "array")))
+        records, _ = next(single_page(self.http, path, query, lambda resp: objects(resp.json(), resp.url, "array")))
         return records
 
     def _newest(self, records: List[Dict[str, Any]], limit: int,
                 item: Callable[[Dict[str, Any]], ListItem]) -> List[ListItem]:
         # No paging: the server returns everything; --limit keeps the newest (highest ids).
-        ordered = sorted(records, key=_id_order, reverse=True)
+        ordered = sorted(records, key=id_order, reverse=True)
         if limit:
             ordered = ordered[:limit]
         return [item(record) for record in ordered]
@@ -493,70 +407,3 @@ class BuildMaster(Target):
         if value is None:
             return None
         return f"{self.http.url(path)}?{urlencode({key: value})}"
-
-
-# -- helpers -----------------------------------------------------------------
-
-def server_root(url: str) -> str:
-    """The configured url is the server root; tolerate a pasted `/api` or `/api/releases`."""
-    root = url.rstrip("/")
-    for suffix in ("/api/releases", "/api"):
-        if root.lower().endswith(suffix):
-            return root[: -len(suffix)]
-    return root
-
-
-def deployment_state(deployment: Dict[str, Any]) -> Tuple[Optional[Status], str]:
-    """(normalized status or None when unknown, BuildMaster's word); canceledOn means cancelled."""
-    if deployment.get("canceledOn"):
-        return Status.CANCELLED, "canceled"
-    word = str(deployment.get("status") or "unknown").lower()
-    return DEPLOYMENT_STATES.status(word), word
-
-
-def _error_message(status: int, text: str, content_type: str) -> str:
-    """400 bodies are plain text; 403 bodies may be empty or text."""
-    from shipmark.http import default_error_message  # lazily: http imports requests
-
-    if status == 403:
-        detail = text.strip()
-        if detail and "html" not in content_type.lower() and not detail.startswith("<"):
-            return f"{FORBIDDEN_HINT} (server said: {' '.join(detail.split())[:300]})"
-        return FORBIDDEN_HINT
-    return default_error_message(status, text, content_type)
-
-
-def _objects(data: Any, url: str, what: str) -> List[Dict[str, Any]]:
-    """A JSON array of objects; a single object counts as an array of one (deploy answers either)."""
-    return expect_list(data, url, f"a JSON {what}", one_object=True)
-
-
-def _one_object(data: Any, url: str, what: str) -> Dict[str, Any]:
-    objects = _objects(data, url, what)
-    return objects[0] if objects else {}
-
-
-def _first(record: Dict[str, Any], *keys: str) -> Optional[str]:
-    """The first present key: long names first, then the short aliases some versions send."""
-    for key in keys:
-        value = record.get(key)
-        if value is not None and value != "":
-            return str(value)
-    return None
-
-
-def _id_order(record: Dict[str, Any]) -> Tuple[int, str]:
-    """Highest id = newest (ids are system-wide sequences); createdOn breaks ties."""
-    raw = record.get("id")
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
-        number = -1
-    return number, str(record.get("createdOn") or "")
-
-
-def parse_date(value: Any) -> Optional[datetime]:
-    """BuildMaster dates: yyyy-MM-ddThh:mm:ss, with or without (7) fractional digits and Z; UTC."""
-    return parse_iso8601(value)
-
-

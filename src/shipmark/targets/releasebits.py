@@ -1,9 +1,9 @@
 """The `releasebits` target: records finished deployments of one component.
 
-ReleaseBits (seed: /work/shared/seeds/releasebits.md, API.md section 1) keeps
-deployment records only: `POST /components/{slug}/deployments/` adds one, and
-`GET /components/{slug}/deployments` returns them all as a bare JSON array. There
-is no update, no per-record read and no dedupe key, so:
+ReleaseBits keeps deployment records only (see docs/targets/releasebits.md):
+`POST /components/{slug}/deployments/` adds one, and `GET /components/{slug}/deployments`
+returns them all as a bare JSON array. There is no update, no per-record read and no
+dedupe key, so:
 
 - only final states can be sent (a POST always adds a record; a "started" record
   could never be finished);
@@ -78,7 +78,7 @@ class ReleaseBits(Target):
 
     # -- paths -------------------------------------------------------------
     def _create_path(self) -> str:
-        # The seed's POST has a trailing slash; its GET has none.
+        # The API's POST has a trailing slash; its GET has none.
         return f"/components/{segment(self.config.component)}/deployments/"
 
     def _list_path(self) -> str:
