@@ -5,11 +5,8 @@ one method per operation it supports (names in shipmark.operations). It never re
 environment: it gets a Request (carrying the Event) and its config, and talks
 HTTP through ``self.http`` (a shipmark.http.HttpClient).
 
---dry-run is handled here, once: the HTTP client prints each request instead of sending
-it and raises NotSent, and every operation method is wrapped (``__init_subclass__``) so
-that NotSent becomes the "dry run: not sent" result. A read the operation needs before
-its write (an id looked up by name) goes through ``stand_in``, which in a dry run puts
-a placeholder in its place.
+--dry-run is handled once, for every backend: each operation method is wrapped
+(``__init_subclass__``) as shipmark.targets.dryrun describes.
 
 Importing this module must stay cheap: no requests/urllib3 here.
 """
@@ -28,9 +25,10 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from shipmark.errors import ApiError, NotSent, UnsupportedError
+from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
-from shipmark.operations import LIST_OPERATIONS, OPERATIONS, words
+from shipmark.operations import OPERATIONS, words
+from shipmark.targets.dryrun import ShowsDryRun, reports_dry_run
 from shipmark.targets.items import ListItem
 from shipmark.targets.params import Param, read_params
 from shipmark.targets.status import StatusMap
@@ -176,7 +174,7 @@ def segment(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-class Target:
+class Target(ShowsDryRun):
     """Base class of every backend."""
 
     type: ClassVar[str] = ""
@@ -206,39 +204,7 @@ class Target:
         for name in OPERATIONS:
             method = cls.__dict__.get(name)
             if callable(method) and not hasattr(method, "__wrapped__"):
-                setattr(cls, name, _reports_dry_run(method))
-
-    # -- dry run -------------------------------------------------------------
-    def stand_in(self, request: Request, read: Callable[[], Any], placeholder: Any, *,
-                 note: Optional[str] = None, show: bool = False) -> Any:
-        """``read()``, a read the operation needs before it writes; in a dry run ``placeholder``.
-
-        show: print the read in a dry run too (else nothing of it is shown); note: what
-        the result should say is left open, e.g. "the environment id is looked up by name
-        when sent".
-        """
-        if not request.dry_run:
-            return read()
-        if show:
-            try:
-                read()
-            except NotSent:
-                pass
-        with self._once_lock:
-            self._stood_in.setdefault(id(request), []).append(note)
-        return placeholder
-
-    def hold_back(self, request: Request, shown: str, outcome: str = "not sent") -> None:
-        """Before a change made without HTTP (a file written): in a dry run, show it and stop there."""
-        if request.dry_run:
-            if self.http.show_request:
-                self.http.show_request(shown)
-            raise NotSent(outcome)
-
-    def _not_sent(self, request: Request, outcome: str, notes: List[str]) -> Result:
-        message = f"dry run: {outcome}" + (f" ({'; '.join(notes)})" if notes else "")
-        listing = request.operation in LIST_OPERATIONS or request.operation == "discover"
-        return self.result(request, message=message, items=[] if listing else None)
+                setattr(cls, name, reports_dry_run(method))
 
     def once(self, key: str, fetch: Callable[[], Any]) -> Any:
         """fetch() at most once per run of this target, its answer (or error) shared by every thread.
@@ -407,32 +373,3 @@ class Target:
 
 # A create that may have landed is re-sent (after a lookup) at most this often in one command.
 _MAX_CREATE_SENDS = 4
-
-
-def _reports_dry_run(operation: Callable[[Any, Request], Result]) -> Callable[[Any, Request], Result]:
-    """The operation, turned into "dry run: not sent" when it stops at a request it only showed.
-
-    An operation that stood in for a read and then finished (a listing of several kinds)
-    reports the same; one that sent nothing over HTTP at all returns its own result.
-    """
-    @functools.wraps(operation)
-    def run(self: Target, request: Request) -> Result:
-        if not request.dry_run:
-            return operation(self, request)
-        key = id(request)
-        with self._once_lock:
-            self._stood_in[key] = []
-        outcome = "not sent"
-        result: Optional[Result] = None
-        try:
-            result = operation(self, request)
-        except NotSent as stop:
-            outcome = stop.outcome
-        finally:
-            with self._once_lock:
-                stood_in = self._stood_in.pop(key, [])
-        if result is not None and not stood_in:
-            return result
-        return self._not_sent(request, outcome, [note for note in stood_in if note])
-
-    return run
