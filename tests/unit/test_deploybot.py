@@ -292,7 +292,7 @@ def test_post_that_may_have_landed_is_confirmed_by_lookup_not_resent(rsps) -> No
 
 # -- statuses --------------------------------------------------------------------------------
 
-def test_status_mapping_matches_api_md() -> None:
+def test_status_mapping_is_the_documented_one() -> None:
     assert {s.value: w for s, w in DeployBot.status_map.items()} == {
         "queued": "waiting", "in_progress": "pending", "success": "success", "failure": "failed",
         "cancelled": None, "skipped": "skipped"}
