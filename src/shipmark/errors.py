@@ -28,6 +28,18 @@ class ShipmarkError(Exception):
         return self.message
 
 
+class NotSent(Exception):
+    """--dry-run: a request (or a local write) was shown instead of being made.
+
+    Not an error: the backend base (shipmark.targets.base) ends the operation there
+    and reports "dry run: not sent".
+    """
+
+    def __init__(self, outcome: str = "not sent"):
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
 class UsageError(ShipmarkError):
     """Bad command-line input (exit 2)."""
 

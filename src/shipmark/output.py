@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from shipmark.models import Result
 from shipmark.redact import redact
+from shipmark.targets.items import COLUMNS
 
 
 def is_set(value: Optional[str]) -> bool:
@@ -123,7 +124,7 @@ def render_table(rows: List[Dict[str, Any]], columns: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-LIST_COLUMNS = ("target", "id", "status", "version", "environment", "commit", "created_at")
+LIST_COLUMNS = ("target", *COLUMNS)  # a list item's columns (shipmark.targets.items), by target
 
 
 def list_rows(results: Sequence[Result]) -> List[Dict[str, Any]]:

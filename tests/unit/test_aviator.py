@@ -264,7 +264,7 @@ def test_unknown_and_malformed_params_are_usage_errors():
     with StrictMock():
         with pytest.raises(UsageError) as info:
             run(aviator(), make_request("deploy", version=RC, params={"force": "true"}))
-        assert str(info.value) == "unknown --param force for aviator deploy (valid: trigger_workflow)"
+        assert str(info.value) == "--param force: unknown for aviator deploy (valid: trigger_workflow)"
         with pytest.raises(UsageError, match=r"for aviator release create \(valid: trigger_build_workflow\)"):
             run(aviator(), make_request("release_create", version=RC, params={"trigger_workflow": "true"}))
         with pytest.raises(UsageError, match=r"for aviator deployment update \(valid: none\)"):

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from shipmark.config import load_settings
 from shipmark.errors import ApiError, ConfigError, UnsupportedError, UsageError
 from shipmark.models import Status
-from shipmark.targets.beanstalk import Beanstalk, BeanstalkConfig, iso_time, parse_error
+from shipmark.targets.beanstalk import Beanstalk, BeanstalkConfig, parse_error
+from shipmark.targets.values import iso_time
 from tests.conftest import CANARY, SHA, assert_no_canary, json_body, make_request, make_target
 
 ROOT = "https://acme.beanstalkapp.com"
@@ -278,11 +279,11 @@ def test_deploy_needs_a_repository_a_commit_and_an_environment():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"branch": "main"}, "--param branch: not a beanstalk deploy field (valid: deploy_from_scratch, "
+    ({"branch": "main"}, "--param branch: unknown for beanstalk deploy (valid: deploy_from_scratch, "
                          "do_not_notify, environment_id, revision)"),
-    ({"do_not_notify": "maybe"}, "--param do_not_notify=maybe: expected true or false"),
-    ({"environment_id": "prod"}, "--param environment_id=prod: expected a positive number"),
-    ({"environment_id": "0"}, "--param environment_id=0: expected a positive number"),
+    ({"do_not_notify": "maybe"}, "--param do_not_notify='maybe': expected true or false"),
+    ({"environment_id": "prod"}, "--param environment_id='prod': expected a positive integer id"),
+    ({"environment_id": "0"}, "--param environment_id='0': expected a positive integer id"),
 ])
 def test_bad_params_are_usage_errors(params, message):
     with pytest.raises(UsageError) as err:
@@ -308,7 +309,7 @@ def test_config_keys_and_defaults():
 @pytest.mark.parametrize("change, message", [
     ({"username": None}, "username"),
     ({"url": None}, "url: required for this target type"),
-    ({"token": None}, "token: required"),
+    ({"token": None}, "token\n  Value error, required key is missing: set it to a Beanstalk access token"),
     ({"url": "http://acme.beanstalkapp.com"}, "url: must be https"),
     ({"environment_id": 0}, "greater than 0"),
     ({"repository": "acme/web"}, "not a path"),

@@ -621,13 +621,13 @@ def test_unknown_param_lists_the_valid_ones():
         t.check(make_request("deploy", params={"toStage": "x"}))
     assert info.value.message == ("--param toStage: unknown for buildmaster deploy "
                                   "(valid: startTime, $Name=value for a BuildMaster variable)")
-    with pytest.raises(UsageError, match=r"release cancel takes no BuildMaster variables \(valid: reason\)"):
+    with pytest.raises(UsageError, match=r"--param \$X: unknown for buildmaster release cancel \(valid: reason\)"):
         t.check(make_request("release_cancel", params={"$X": "1"}, status=Status.CANCELLED))
     with pytest.raises(UsageError, match="not a BuildMaster variable name"):
         t.check(make_request("build_create", params={"$bad name": "1"}))
     with pytest.raises(UsageError, match=r"shipmark sets \$ShipmarkEventKey itself"):
         t.check(make_request("build_create", params={"$ShipmarkEventKey": "1"}))
-    with pytest.raises(UsageError, match="startTime='tomorrow': not an ISO 8601 time"):
+    with pytest.raises(UsageError, match="startTime='tomorrow': expected an ISO 8601 time"):
         t.check(make_request("deploy", params={"startTime": "tomorrow"}))
     t.check(make_request("release_create", params={"releaseName": "x", "$A-b_1": "y"}))
 
@@ -834,9 +834,9 @@ def test_list_filters_are_validated():
     with pytest.raises(UsageError) as info:
         t.check(make_request("release_list", params={"releaseName": "x"}))
     assert info.value.message == ("--param releaseName: unknown for buildmaster release list "
-                                  "(valid filters: status, pipelineName)")
-    with pytest.raises(UsageError, match=r"--param status=executing: not a BuildMaster status here "
-                                         r"\(one of: active, rejected, deployed\)"):
+                                  "(valid: status, pipelineName)")
+    with pytest.raises(UsageError, match=r"--param status='executing': expected "
+                                         r"one of: active, rejected, deployed"):
         t.check(make_request("build_list", params={"status": "executing"}))
-    with pytest.raises(UsageError, match=r"deployment get takes no --param"):
+    with pytest.raises(UsageError, match=r"--param x: unknown for buildmaster deployment get \(valid: none\)"):
         t.check(make_request("deployment_get", id="1", params={"x": "1"}))

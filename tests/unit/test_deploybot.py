@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from shipmark.config import load_settings
 from shipmark.errors import ApiError, ConfigError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
-from shipmark.targets.deploybot import DeployBot, DeployBotConfig, api_base, iso_time, version_from_comment
+from shipmark.targets.deploybot import DeployBot, DeployBotConfig, api_base, version_from_comment
+from shipmark.targets.values import iso_time
 from tests.conftest import CANARY, SHA, assert_no_canary, json_body, make_request, make_target
 
 ACCOUNT = "https://acme.deploybot.com"
@@ -104,7 +105,7 @@ def config(**keys: Any) -> DeployBotConfig:
 def test_config_requires_url_and_token() -> None:
     with pytest.raises(ValidationError, match="url: required"):
         config(token="x" * 8)
-    with pytest.raises(ValidationError, match=r"token: required: a DeployBot API token"):
+    with pytest.raises(ValidationError, match=r"token\n  Value error, required key is missing: set it to a DeployBot API token"):
         config(url=ACCOUNT)
 
 
@@ -291,7 +292,7 @@ def test_post_that_may_have_landed_is_confirmed_by_lookup_not_resent(rsps) -> No
 
 # -- statuses --------------------------------------------------------------------------------
 
-def test_status_mapping_matches_api_md() -> None:
+def test_status_mapping_is_the_documented_one() -> None:
     assert {s.value: w for s, w in DeployBot.status_map.items()} == {
         "queued": "waiting", "in_progress": "pending", "success": "success", "failure": "failed",
         "cancelled": None, "skipped": "skipped"}
@@ -340,11 +341,11 @@ def test_no_environment_anywhere_is_unsupported(rsps) -> None:
 
 
 @pytest.mark.parametrize("operation, params, message", [
-    ("deploy", {"colour": "red"}, "--param colour: not a DeployBot parameter for deploy (valid: deploy_from_scratch, "
+    ("deploy", {"colour": "red"}, "--param colour: unknown for deploybot deploy (valid: deploy_from_scratch, "
                                   "environment_id, skip_build, trigger_notifications, user_id)"),
     ("deploy", {"skip_build": "maybe"}, "--param skip_build='maybe': expected true or false"),
     ("deploy", {"user_id": "-3"}, "--param user_id='-3': expected a positive integer id"),
-    ("deployment_get", {"x": "1"}, "--param x: not a DeployBot parameter for deployment get (valid: none)"),
+    ("deployment_get", {"x": "1"}, "--param x: unknown for deploybot deployment get (valid: none)"),
 ])
 def test_bad_params_are_usage_errors(rsps, operation: str, params: Dict[str, str], message: str) -> None:
     with pytest.raises(UsageError) as exc:
@@ -579,7 +580,7 @@ def test_probe(rsps) -> None:
 def test_unexpected_list_shape_is_a_readable_error(rsps) -> None:
     rsps.get(API + "/environments", json={"items": []})
     with pytest.raises(ApiError, match=r'^unexpected response from DeployBot /environments: expected '
-                                       r'\{"meta": \.\.\., "entries": \[\.\.\.\]\}, got \{"items": \[\]\}$'):
+                                       r'\{"meta": \.\.\., "entries": \[\.\.\.\]\}, got dict: \{"items": \[\]\}$'):
         target().discover(make_request("discover"))
 
 
@@ -591,7 +592,7 @@ def test_helpers() -> None:
 
 
 def test_a_default_environment_name_yields_to_the_targets_environment_id() -> None:
-    """defaults.environment: production with environment_id: 12 (DESIGN's example) deploys to 12, no name lookup."""
+    """defaults.environment: production with environment_id: 12 deploys to 12, no name lookup."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         mock.get(f"{API}/deployments", json={"meta": {"next": None, "total": 0}, "entries": []})
         mock.post(f"{API}/deployments", json={"id": 9, "state": "waiting", "environment_id": 12})

@@ -17,7 +17,7 @@ import pytest
 from werkzeug.wrappers import Response
 
 from shipmark import redact
-from shipmark.errors import ApiError
+from shipmark.errors import ApiError, NotSent
 from shipmark.http import Budget, HttpClient, HttpResponse, describe_body, parse_retry_after
 from tests.conftest import CANARY
 
@@ -364,9 +364,10 @@ def test_dry_run_sends_nothing_and_masks_every_secret(httpserver) -> None:
     shown: List[str] = []
     http = HttpClient(httpserver.url_for(""), target="t", dry_run=True, show_request=shown.append,
                       headers={"Authorization": f"Bearer {CANARY}", "X-Api-Token": CANARY})
-    resp = http.request("POST", "/x", params={"access_token": "q-secret", "page": 1},
-                        json={"note": f"token {CANARY}", "password": "hunter22"})
-    assert resp.dry_run and resp.json() is None and httpserver.log == []
+    with pytest.raises(NotSent):
+        http.request("POST", "/x", params={"access_token": "q-secret", "page": 1},
+                     json={"note": f"token {CANARY}", "password": "hunter22"})
+    assert httpserver.log == []
     (text,) = shown
     assert CANARY not in text and "q-secret" not in text and "hunter22" not in text
     assert "Authorization: Bearer ***" in text and "X-Api-Token: ***" in text
@@ -376,15 +377,17 @@ def test_dry_run_sends_nothing_and_masks_every_secret(httpserver) -> None:
 def test_dry_run_masks_a_form_body(httpserver) -> None:
     shown: List[str] = []
     http = HttpClient(httpserver.url_for(""), target="t", dry_run=True, show_request=shown.append)
-    http.request("POST", "/x", data={"key": "form-secret", "releaseNumber": "1.2"})
+    with pytest.raises(NotSent):
+        http.request("POST", "/x", data={"key": "form-secret", "releaseNumber": "1.2"})
     assert "form-secret" not in shown[0] and "key=***&releaseNumber=1.2" in shown[0]
 
 
 def test_basic_auth_is_masked_in_dry_run(httpserver) -> None:
     redact.register(CANARY, username="ci")
     shown: List[str] = []
-    HttpClient(httpserver.url_for(""), target="t", dry_run=True, show_request=shown.append,
-               basic_auth=("ci", CANARY)).request("GET", "/x")
+    with pytest.raises(NotSent):
+        HttpClient(httpserver.url_for(""), target="t", dry_run=True, show_request=shown.append,
+                   basic_auth=("ci", CANARY)).request("GET", "/x")
     assert "Authorization: Basic ***" in shown[0]
     import base64
 

@@ -219,7 +219,7 @@ def test_params_are_refused_with_the_valid_list():
     with pytest.raises(UsageError) as exc:
         target().check(request)
     assert exc.value.message.startswith(
-        "--param deploy_from_scratch: releasebits takes no --param (valid: none)")
+        "--param deploy_from_scratch: unknown for releasebits deploy (valid: none)")
 
 
 def test_only_deploy_and_list_are_supported():
@@ -541,7 +541,8 @@ def test_config_requires_component_and_token(tmp_path):
     lines = str(exc.value).splitlines()
     assert "environment: target 'rb' (with SHIPMARK_TARGET_* variables): key 'component': required key is missing" \
         in lines
-    assert any(line.endswith("key 'token': required key is missing") for line in lines)
+    assert any(line.endswith("key 'token': required key is missing: set it to a ReleaseBits API token "
+                             "(from /account/tokens)") for line in lines)
 
 
 def test_config_rejects_an_empty_component(tmp_path):

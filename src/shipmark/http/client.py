@@ -10,7 +10,7 @@
   with exponential backoff and jitter, Retry-After honoured up to a cap;
 - the body is read in pieces against the budget, so a server trickling bytes
   cannot hold a command; a cut-off body is one readable error;
-- --dry-run: print the request (secrets masked) and send nothing;
+- --dry-run: print the request (secrets masked), send nothing and raise NotSent;
 - -v: one redacted log line per attempt.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 import requests
 
 from shipmark import __version__
-from shipmark.errors import ApiError
+from shipmark.errors import ApiError, NotSent
 from shipmark.http.budget import Budget, backoff, parse_retry_after
 from shipmark.http.errors import (NOT_PROCESSED_STATUSES, TRANSIENT_STATUSES, ErrorParser, default_error_message,
                                   host_of, status_error)
@@ -134,7 +134,10 @@ class HttpClient:
         headers: Optional[Mapping[str, str]] = None,
         ok: Iterable[int] = (),
     ) -> HttpResponse:
-        """Send one request (retrying what is safe); non-2xx (unless listed in ``ok``) raises ApiError."""
+        """Send one request (retrying what is safe); non-2xx (unless listed in ``ok``) raises ApiError.
+
+        In a dry run the request is printed and not sent: NotSent is raised instead.
+        """
         method = method.upper()
         url = self.url(path)
         req = requests.Request(
@@ -142,7 +145,7 @@ class HttpClient:
         )
         if self.dry_run:
             self._print_dry_run(req)
-            return HttpResponse(None, url=url, dry_run=True)
+            raise NotSent()
         if self.resend is not None and self.resend.unchecked and not self.retry_safe(method):
             raise self.resend.refusal(redact(host_of(url)))
         prepared = self.session.prepare_request(req)

@@ -10,20 +10,17 @@ from shipmark.redact import redact
 
 
 class HttpResponse:
-    """The parts of a response backends read. ``dry_run`` responses carry nothing."""
+    """The parts of a response backends read."""
 
     def __init__(self, status_code: Optional[int], text: str = "", headers: Optional[Mapping[str, str]] = None,
-                 url: str = "", dry_run: bool = False):
+                 url: str = ""):
         self.status_code = status_code
         self.text = text
         self.headers = Headers(headers or {})
         self.url = url
-        self.dry_run = dry_run
 
     def json(self) -> Any:
         """The body as JSON; a body that is not JSON is a readable ApiError."""
-        if self.dry_run:
-            return None
         if not self.text.strip():
             return None
         try:

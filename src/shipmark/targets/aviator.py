@@ -11,13 +11,18 @@ request, same state) and reported by the server's error for RC creation.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
 from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
+from shipmark.targets.paging import numbered_pages
+from shipmark.targets.params import BOOL, Param
+from shipmark.targets.status import StatusMap
+from shipmark.targets.values import as_id, expect_list
 
 # "release-version-rcX" (API reference) or "<release>.rcN" (terminology page).
 RC_VERSION = re.compile(r"[-.]rc[0-9]+\Z")
@@ -26,32 +31,15 @@ REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 PER_PAGE = 100  # the API's maximum
 PROBE_ENVIRONMENT = "shipmark-probe"
 
-# Aviator's deployment states, read back (statuses grew over time; unknown stays unmapped).
-READ_STATUS: Dict[str, Status] = {
-    "pending": Status.QUEUED,
-    "in_progress": Status.IN_PROGRESS,
-    "success": Status.SUCCESS,
-    "failure": Status.FAILURE,
-    "error": Status.FAILURE,
-    "canceling": Status.IN_PROGRESS,
-    "canceled": Status.CANCELLED,
-    "cancelled": Status.CANCELLED,
-}
 
-# --param keys each operation understands.
-PARAMS: Dict[str, Tuple[str, ...]] = {
-    "deploy": ("trigger_workflow",),
-    "deployment_update": (),
-    "release_create": ("trigger_build_workflow",),
-    "deployment_list": (),
-}
 
 
 class AviatorConfig(TargetConfig):
     default_url: ClassVar[Optional[str]] = "https://api.aviator.co"
     url_required: ClassVar[bool] = False
+    token_required: ClassVar[bool] = True  # every Aviator endpoint needs a Bearer token
+    token_hint: ClassVar[str] = "an Aviator API token (e.g. token: ${AVIATOR_TOKEN})"
 
-    token: SecretStr  # every Aviator endpoint needs a Bearer token
     project: str = Field(min_length=1)  # release project name, case sensitive
     repository: Optional[str] = None  # owner/name; needed by `release create`
 
@@ -63,27 +51,24 @@ class AviatorConfig(TargetConfig):
         return value
 
 
-def is_true(value: str, key: str) -> bool:
-    word = value.strip().lower()
-    if word in ("true", "1", "yes"):
-        return True
-    if word in ("false", "0", "no", ""):
-        return False
-    raise UsageError(f"--param {key}={value!r}: expected true or false")
-
-
 class Aviator(Target):
     type = "aviator"
     config_model = AviatorConfig
-    status_map = {
+    # Read back, Aviator also answers error, canceling and cancelled (its states grew over
+    # time; a word not listed here stays unmapped).
+    status_map = StatusMap({
         Status.QUEUED: "pending",
         Status.IN_PROGRESS: "in_progress",
         Status.SUCCESS: "success",
         Status.FAILURE: "failure",
         Status.CANCELLED: "canceled",
         Status.SKIPPED: None,
-    }
+    }, also_read={"error": Status.FAILURE, "canceling": Status.IN_PROGRESS, "cancelled": Status.CANCELLED})
     supports_lookup = False
+    params = (
+        Param("trigger_workflow", ("deploy",), BOOL),
+        Param("trigger_build_workflow", ("release_create",), BOOL),
+    )
 
     config: AviatorConfig
 
@@ -100,15 +85,6 @@ class Aviator(Target):
     def check(self, request: Request) -> None:
         super().check(request)
         op = request.operation
-        valid = PARAMS.get(op, ())
-        unknown = sorted(set(request.params) - set(valid))
-        if unknown:
-            allowed = ", ".join(valid) if valid else "none"
-            raise UsageError(f"unknown --param {', '.join(unknown)} for aviator {op.replace('_', ' ')} "
-                             f"(valid: {allowed})")
-        for key in valid:
-            if key in request.params:
-                is_true(request.params[key], key)
         if op in ("deploy", "deployment_update", "deployment_list"):
             self._environment(request)
         if op in ("deploy", "deployment_update", "release_create"):
@@ -154,10 +130,8 @@ class Aviator(Target):
                                    f"({shown}): pass --commit with the full sha")
         return commit
 
-    @staticmethod
-    def _triggers_workflow(request: Request) -> bool:
-        value = request.params.get("trigger_workflow")
-        return value is not None and is_true(value, "trigger_workflow")
+    def _triggers_workflow(self, request: Request) -> bool:
+        return bool(self.param_values(request).get("trigger_workflow"))
 
     # -- paths -------------------------------------------------------------
     def _deployments_path(self, environment: str) -> str:
@@ -174,8 +148,7 @@ class Aviator(Target):
         body = {
             "repo": self._repository(),
             "commit": self._full_commit(request),
-            "trigger_build_workflow": is_true(request.params.get("trigger_build_workflow", "false"),
-                                              "trigger_build_workflow"),
+            "trigger_build_workflow": self.param_values(request).get("trigger_build_workflow", False),
         }
 
         def send() -> Result:
@@ -186,8 +159,6 @@ class Aviator(Target):
                     exc.message += (f" (release candidate {version} may come from an earlier run of this job; "
                                     "Aviator offers no lookup to confirm it)")
                 raise
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             return self.result(request, id=version, url=self.http.url(path), status_code=resp.status_code)
 
         # No lookup: Aviator keeps no free-form data on a release candidate.
@@ -213,8 +184,6 @@ class Aviator(Target):
             if exc.status_code == 400 and word == "success" and "status" in exc.message.lower():
                 exc.message += " (older Aviator servers do not accept status 'success')"
             raise
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         return self._deployment_result(request, environment, version, resp.status_code,
                                        remote_status=request.event.status.value)
 
@@ -225,8 +194,6 @@ class Aviator(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", path, json={"release_candidate_version": version})
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             return self._deployment_result(request, environment, version, resp.status_code,
                                            message="Aviator deploy workflow started")
 
@@ -244,12 +211,8 @@ class Aviator(Target):
     def deployment_list(self, request: Request) -> Result:
         environment = self._environment(request)
         wanted = request.event.version
-        items: List[Dict[str, Any]] = []
-        page = 1
-        while True:
-            batch = self._deployments_page(environment, page)
-            if batch is None:  # dry run: the first request is shown, nothing comes back
-                return self.result(request, items=[], message="dry run: not sent")
+        items: List[ListItem] = []
+        for batch, _ in self._deployment_pages(environment):
             for deployment in batch:
                 if wanted and wanted not in (deployment.get("release_candidate_version"),
                                              deployment.get("release_version")):
@@ -257,39 +220,23 @@ class Aviator(Target):
                 items.append(self._item(deployment, environment))
                 if request.limit and len(items) >= request.limit:
                     return self.result(request, items=items)
-            if len(batch) < PER_PAGE:
-                return self.result(request, items=items)
-            page += 1
+        return self.result(request, items=items)
 
-    def _deployments_page(self, environment: str, page: int, per_page: int = PER_PAGE
-                          ) -> Optional[List[Dict[str, Any]]]:
-        resp = self.http.request("GET", self._deployments_path(environment),
-                                 params={"page": page, "per_page": per_page})
-        if resp.dry_run:
-            return None
-        data = resp.json()
-        if isinstance(data, dict):  # tolerate an envelope, should the API grow one
-            data = next((data[k] for k in ("deployments", "data", "results") if isinstance(data.get(k), list)), data)
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise ApiError(f"unexpected response from Aviator (HTTP {resp.status_code}): "
-                           "expected a JSON array of deployments", status_code=resp.status_code)
-        return [d for d in data if isinstance(d, dict)]
+    def _deployment_pages(self, environment: str) -> Iterator[Tuple[List[Dict[str, Any]], Any]]:
+        return numbered_pages(self.http, self._deployments_path(environment), PER_PAGE, _deployments_in)
 
-    def _item(self, deployment: Dict[str, Any], environment: str) -> Dict[str, Any]:
+    def _item(self, deployment: Dict[str, Any], environment: str) -> ListItem:
         word = deployment.get("status")
-        status = READ_STATUS.get(str(word)) if word is not None else None
-        return {
-            "id": str(deployment["id"]) if deployment.get("id") is not None else None,
-            "status": status.value if status else word,
-            "version": deployment.get("release_candidate_version") or deployment.get("release_version"),
-            "environment": deployment.get("environment_name") or environment,
-            "commit": deployment.get("commit") or deployment.get("commit_sha"),
-            "created_at": deployment.get("deploy_start_at") or deployment.get("created_at"),
-            "url": None,
-            "raw": deployment,
-        }
+        return ListItem(
+            id=as_id(deployment.get("id")),
+            status=self.shown_status(word),
+            version=deployment.get("release_candidate_version") or deployment.get("release_version"),
+            environment=deployment.get("environment_name") or environment,
+            commit=deployment.get("commit") or deployment.get("commit_sha"),
+            created_at=deployment.get("deploy_start_at") or deployment.get("created_at"),
+            url=None,
+            raw=deployment,
+        )
 
     # -- hooks ---------------------------------------------------------------
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
@@ -301,11 +248,11 @@ class Aviator(Target):
             version, _, environment = (result.id or "").partition("@")
         if not (environment and version):
             return None, "unknown deployment"
-        batch = self._deployments_page(environment, 1) or []
+        batch, _ = next(self._deployment_pages(environment))
         for deployment in batch:
             if deployment.get("release_candidate_version") == version:
                 word = str(deployment.get("status") or "unknown")
-                return READ_STATUS.get(word), word
+                return self.read_status(word), word
         return None, "not listed yet"
 
     def probe(self) -> str:
@@ -324,3 +271,8 @@ class Aviator(Target):
         raise ApiError(f"HTTP 404 (not found): {message} (project {self.config.project!r}; names are "
                        "case sensitive)", status_code=404)
 
+
+def _deployments_in(resp: Any) -> List[Dict[str, Any]]:
+    # An envelope is tolerated, should the API grow one.
+    return expect_list(resp.json(), f"Aviator (HTTP {resp.status_code})", "a JSON array of deployments",
+                       envelopes=("deployments", "data", "results"), status_code=resp.status_code)

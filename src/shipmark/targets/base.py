@@ -5,6 +5,9 @@ one method per operation it supports (names in shipmark.operations). It never re
 environment: it gets a Request (carrying the Event) and its config, and talks
 HTTP through ``self.http`` (a shipmark.http.HttpClient).
 
+--dry-run is handled once, for every backend: each operation method is wrapped
+(``__init_subclass__``) as shipmark.targets.dryrun describes.
+
 Importing this module must stay cheap: no requests/urllib3 here.
 """
 from __future__ import annotations
@@ -20,11 +23,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple, Type
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from shipmark.errors import ApiError, UnsupportedError
 from shipmark.models import Event, Result, Status, json_ready
 from shipmark.operations import OPERATIONS, words
+from shipmark.targets.dryrun import ShowsDryRun, reports_dry_run
+from shipmark.targets.items import ListItem
+from shipmark.targets.params import Param, read_params
+from shipmark.targets.status import StatusMap
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.http import HttpClient
@@ -48,14 +55,32 @@ class TargetConfig(BaseModel):
     # Subclasses set these.
     default_url: ClassVar[Optional[str]] = None
     url_required: ClassVar[bool] = True
+    # The one token rule: a type that needs a token says so here, and a missing, empty or
+    # all-blank token is then the same error for every such type, ending in ``token_hint``
+    # (what the token is and where to get one).
+    token_required: ClassVar[bool] = False
+    token_hint: ClassVar[str] = ""
 
     type: str
     name: str
     url: Optional[str] = None
-    token: Optional[SecretStr] = None
+    # validate_default: a missing token is checked too (and reported with the other keys).
+    token: Optional[SecretStr] = Field(default=None, validate_default=True)
     required: bool = False
     allow_insecure: bool = False
     timeout: Optional[float] = Field(default=None, gt=0)
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if not cls.token_required:
+            return value
+        fix = f": set it to {cls.token_hint}" if cls.token_hint else ""
+        if value is None:
+            raise ValueError(f"required key is missing{fix}")
+        if not value.get_secret_value().strip():
+            raise ValueError(f"is empty{fix}")
+        return value
 
     @model_validator(mode="after")
     def _check_url(self) -> "TargetConfig":
@@ -149,24 +174,37 @@ def segment(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-class Target:
+class Target(ShowsDryRun):
     """Base class of every backend."""
 
     type: ClassVar[str] = ""
     config_model: ClassVar[Type[TargetConfig]] = TargetConfig
-    # Normalized status -> the service's word; None = not representable.
+    # Normalized status -> the service's word; None = not representable. A StatusMap
+    # (shipmark.targets.status) also names the other words the service sends back.
     status_map: ClassVar[Mapping[Status, Optional[str]]] = {}
     # Does the service let us find a record by event_key (re-runs and retries are no-ops)?
     supports_lookup: ClassVar[bool] = False
     # Does `deploy` make the service run a deployment (rather than record one run elsewhere)?
     # Then `deployment start|finish`, which report a deployment CI runs, do not apply.
     triggers_deployments: ClassVar[bool] = False
+    # The --param KEYs it takes (see shipmark.targets.params); any other KEY is a usage error.
+    params: ClassVar[Tuple[Param, ...]] = ()
+    param_note: ClassVar[str] = ""  # added to the unknown-param error, e.g. where the fields come from
 
     def __init__(self, config: TargetConfig, http: "HttpClient"):
         self.config = config
         self.http = http
         self._once: Dict[str, Tuple[bool, Any]] = {}
         self._once_lock = threading.Lock()
+        # Dry run: per request being run (by id), one entry (its note or None) per read stood in for.
+        self._stood_in: Dict[int, List[Optional[str]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in OPERATIONS:
+            method = cls.__dict__.get(name)
+            if callable(method) and not hasattr(method, "__wrapped__"):
+                setattr(cls, name, reports_dry_run(method))
 
     def once(self, key: str, fetch: Callable[[], Any]) -> Any:
         """fetch() at most once per run of this target, its answer (or error) shared by every thread.
@@ -201,7 +239,8 @@ class Target:
     def check(self, request: Request) -> None:
         """Raise UnsupportedError before anything is sent when the request cannot be expressed.
 
-        The default checks the operation exists (and that start/finish reports make sense);
+        The default checks the operation exists, that start/finish reports make sense and
+        that every --param is one the backend declares, with a valid value;
         backends add their own checks, e.g. that the status maps (``service_status``).
         """
         if not self.supports(request.operation):
@@ -213,6 +252,11 @@ class Target:
                 f"{self.type} runs deployments itself, so `{request.command}` cannot report one: "
                 "use `shipmark deploy` to trigger it (and --wait to follow it)"
             )
+        self.param_values(request)
+
+    def param_values(self, request: Request) -> Dict[str, Any]:
+        """The request's --param values, checked against ``params`` and converted (UsageError if wrong)."""
+        return read_params(self.type, request.operation, request.params, self.params, self.param_note)
 
     def service_status(self, status: Status) -> str:
         """The service's word for a normalized status, or UnsupportedError."""
@@ -221,8 +265,18 @@ class Target:
             raise UnsupportedError(f"status {status.value!r} cannot be represented by {self.type}")
         return word
 
+    def read_status(self, word: Any) -> Optional[Status]:
+        """The normalized status a service's word stands for (None when unknown)."""
+        return StatusMap.of(self.status_map).status(word)
+
+    def shown_status(self, word: Any) -> Optional[str]:
+        """A service's word as lists and results show it: the normalized value when known."""
+        return StatusMap.of(self.status_map).shown(word)
+
     def result(self, request: Request, **fields: Any) -> Result:
         """A Result pre-filled with this target's identity and the request's event key."""
+        if fields.get("items"):  # list rows as --json prints them
+            fields["items"] = [i.to_dict() if isinstance(i, ListItem) else i for i in fields["items"]]
         fields.setdefault("event_key", request.event.event_key)
         fields.setdefault("host", request.event.host)
         return Result(target=self.name, type=self.type, operation=request.operation, **fields)

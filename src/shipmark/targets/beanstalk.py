@@ -9,36 +9,29 @@ See docs/targets/beanstalk.md.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, utc_iso
+from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
+from shipmark.targets.paging import numbered_pages
+from shipmark.targets.params import BOOL, ID, Param
+from shipmark.targets.status import WAITING_PENDING
+from shipmark.targets.values import as_id, expect_list, expect_object, iso_time
 
 PAGE_SIZE = 50  # the service's maximum per_page
-TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # "2013/01/17 05:04:08 +0800"
 BOOLEAN_PARAMS = ("deploy_from_scratch", "do_not_notify")
-DEPLOY_PARAMS = ("deploy_from_scratch", "do_not_notify", "environment_id", "revision")
 
-# The service's `state` -> normalized status. `new` and `retry` appear in responses
-# although the documented list has only the other five.
-STATES: Dict[str, Status] = {
-    "waiting": Status.QUEUED,
-    "new": Status.QUEUED,
-    "retry": Status.QUEUED,
-    "pending": Status.IN_PROGRESS,
-    "success": Status.SUCCESS,
-    "failed": Status.FAILURE,
-    "skipped": Status.SKIPPED,
-}
 
 
 class BeanstalkConfig(TargetConfig):
     default_url: ClassVar[Optional[str]] = None
     url_required: ClassVar[bool] = True
+    token_required: ClassVar[bool] = True
+    token_hint: ClassVar[str] = "a Beanstalk access token (Settings > Access tokens)"
 
     username: str = Field(min_length=1)
     repository: Optional[str] = None  # numeric id or repository name
@@ -46,7 +39,7 @@ class BeanstalkConfig(TargetConfig):
 
     @field_validator("repository", mode="before")
     @classmethod
-    def _repository_text(cls, value: Any) -> Any:
+    def _repositoryas_id(cls, value: Any) -> Any:
         # YAML gives `repository: 67` as an int; the API takes the id or the name alike.
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
@@ -58,12 +51,6 @@ class BeanstalkConfig(TargetConfig):
         if value is not None and (not value or "/" in value):
             raise ValueError("a repository id (e.g. 67) or name (e.g. web-app), not a path")
         return value
-
-    @model_validator(mode="after")
-    def _token_required(self) -> "BeanstalkConfig":
-        if self.token is None or not self.token.get_secret_value():
-            raise ValueError("token: required: a Beanstalk access token (Settings > Access tokens)")
-        return self
 
     def secrets(self) -> List[Tuple[str, Optional[str]]]:
         # With the username, so the base64 Basic-auth form is redacted too.
@@ -101,25 +88,7 @@ def parse_error(status: int, text: str, content_type: str) -> str:
 
 def unwrap(item: Any, name: str) -> Dict[str, Any]:
     """`{"release": {...}}` -> `{...}` (a bare object is accepted as it is)."""
-    if isinstance(item, dict) and isinstance(item.get(name), dict):
-        return item[name]
-    if isinstance(item, dict):
-        return item
-    raise ApiError(f"unexpected response from beanstalk: expected a {name} object, got {type(item).__name__}")
-
-
-def iso_time(value: Any) -> Optional[str]:
-    """Beanstalk's "2013/01/17 05:04:08 +0800" as ISO 8601 UTC; other text is kept as given."""
-    if not value:
-        return None
-    try:
-        return utc_iso(datetime.strptime(str(value), TIME_FORMAT), ms=False)
-    except ValueError:
-        return str(value)
-
-
-def state_of(word: Optional[str]) -> Optional[Status]:
-    return STATES.get((word or "").lower())
+    return expect_object(item, "beanstalk", wrapped_in=name)
 
 
 def marker(event_key: Optional[str]) -> str:
@@ -129,16 +98,15 @@ def marker(event_key: Optional[str]) -> str:
 class Beanstalk(Target):
     type = "beanstalk"
     config_model = BeanstalkConfig
-    status_map = {
-        Status.QUEUED: "waiting",
-        Status.IN_PROGRESS: "pending",
-        Status.SUCCESS: "success",
-        Status.FAILURE: "failed",
-        Status.CANCELLED: None,
-        Status.SKIPPED: "skipped",
-    }
+    status_map = WAITING_PENDING  # the same state words as DeployBot
     supports_lookup = True
     triggers_deployments = True
+    params = (
+        Param("deploy_from_scratch", ("deploy",), BOOL),
+        Param("do_not_notify", ("deploy",), BOOL),
+        Param("environment_id", ("deploy",), ID, hint="see `shipmark targets NAME --discover`"),
+        Param("revision", ("deploy",)),  # for Subversion: a revision number instead of the commit
+    )
     config: BeanstalkConfig
 
     def __init__(self, config: TargetConfig, http: Any):
@@ -172,7 +140,6 @@ class Beanstalk(Target):
             raise UnsupportedError(
                 f"status {status.value!r}: beanstalk runs the deployment itself, so shipmark can only "
                 "request one (--status success); use --wait to follow its state")
-        self._check_params(request.params)
         revision = request.params.get("revision") or request.event.commit
         if not revision:
             raise UnsupportedError("beanstalk deploys a revision: no commit was detected; "
@@ -180,19 +147,6 @@ class Beanstalk(Target):
         if not (request.params.get("environment_id") or request.event.environment or self.config.environment_id):
             raise UnsupportedError("beanstalk needs an environment to deploy to: set environment_id on the "
                                    "target, pass -e NAME, or --param environment_id=N")
-
-    def _check_params(self, params: Dict[str, str]) -> None:
-        for key, value in params.items():
-            if key not in DEPLOY_PARAMS:
-                raise UsageError(f"--param {key}: not a beanstalk deploy field "
-                                 f"(valid: {', '.join(DEPLOY_PARAMS)})")
-            if key in BOOLEAN_PARAMS and value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise UsageError(f"--param {key}={value}: expected true or false")
-            if key == "environment_id" and not (value.strip().isdigit() and int(value) > 0):
-                raise UsageError(f"--param environment_id={value}: expected a positive number "
-                                 "(see `shipmark targets NAME --discover`)")
-            if key == "revision" and not value.strip():
-                raise UsageError("--param revision: must not be empty")
 
     def _repository(self, op: str) -> str:
         if not self.config.repository:
@@ -209,8 +163,6 @@ class Beanstalk(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", path, params={"environment_id": environment_id}, json=body)
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             release = unwrap(resp.json(), "release")
             return self._release_result(request, release, resp.status_code, repository)
 
@@ -225,14 +177,12 @@ class Beanstalk(Target):
         return self.create_once(request, send, lookup if request.event.event_key else None)
 
     def _release_fields(self, request: Request) -> Dict[str, Any]:
-        params = request.params
+        params = self.param_values(request)
         fields: Dict[str, Any] = {
             "revision": str(params.get("revision") or request.event.commit),
             "comment": self._comment(request),
         }
-        for key in BOOLEAN_PARAMS:
-            if key in params:
-                fields[key] = params[key].strip().lower() in ("true", "1", "yes")
+        fields.update({key: params[key] for key in BOOLEAN_PARAMS if key in params})
         return fields
 
     def _comment(self, request: Request) -> str:
@@ -259,9 +209,9 @@ class Beanstalk(Target):
 
     def _environment_id(self, request: Request, repository: str) -> str:
         """--param environment_id, else -e (id or name), else the target's environment_id."""
-        explicit = request.params.get("environment_id")
+        explicit = self.param_values(request).get("environment_id")
         if explicit:
-            return explicit.strip()
+            return str(explicit)
         name = request.event.environment
         if not request.environment_explicit and self.config.environment_id is not None:
             name = None  # only the config's defaults named it: the target's own environment_id wins
@@ -269,11 +219,14 @@ class Beanstalk(Target):
             return str(self.config.environment_id)
         if name.isdigit():
             return name
+        # When requests are only shown, this lookup is shown too and the POST shows where its answer goes.
+        return self.stand_in(request, lambda: self._environment_named(repository, name), f"<id of {name}>",
+                             show=True)
+
+    def _environment_named(self, repository: str, name: str) -> str:
         key = name.casefold()
         if key not in self._environment_ids:
             resp = self.http.request("GET", f"/{segment(repository)}/server_environments.json")
-            if resp.dry_run:
-                return f"<id of {name}>"
             environments = [unwrap(e, "server_environment") for e in self._array(resp.json())]
             matches = [e for e in environments if str(e.get("name", "")).casefold() == key]
             if len(matches) != 1:
@@ -288,15 +241,13 @@ class Beanstalk(Target):
     def deployment_get(self, request: Request) -> Result:
         repository = self._repository("deployment_get")
         resp = self.http.request("GET", self._release_path(repository, request.id))
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         release = unwrap(resp.json(), "release")
         result = self._release_result(request, release, resp.status_code, repository)
         item = self._item(release)
-        details = [f"version {item['version']}" if item["version"] else None,
-                   f"revision {item['commit']}" if item["commit"] else None,
-                   f"environment {item['environment']}" if item["environment"] else None,
-                   f"created {item['created_at']}" if item["created_at"] else None]
+        details = [f"version {item.version}" if item.version else None,
+                   f"revision {item.commit}" if item.commit else None,
+                   f"environment {item.environment}" if item.environment else None,
+                   f"created {item.created_at}" if item.created_at else None]
         result.message = ", ".join(d for d in details if d) or None
         result.raw = release
         return result
@@ -308,25 +259,20 @@ class Beanstalk(Target):
         version_filter = request.event.version
         filtering = bool(env_filter or version_filter)
         per_page = PAGE_SIZE if filtering or request.limit == 0 else min(PAGE_SIZE, request.limit)
-        items: List[Dict[str, Any]] = []
-        page = 1
-        while True:
-            resp = self.http.request("GET", path, params={"page": page, "per_page": per_page})
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
-            releases = self._releases(resp.json())
+        items: List[ListItem] = []
+        status_code: Optional[int] = None
+        for releases, resp in numbered_pages(self.http, path, per_page, lambda resp: self._releases(resp.json())):
+            status_code = resp.status_code
             for release in releases:
                 item = self._item(release)
                 if env_filter and not _same_environment(release, env_filter):
                     continue
-                if version_filter and item["version"] != version_filter:
+                if version_filter and item.version != version_filter:
                     continue
                 items.append(item)
                 if request.limit and len(items) >= request.limit:
-                    return self.result(request, items=items, status_code=resp.status_code)
-            if len(releases) < per_page:  # no totals or links: a short page is the last
-                return self.result(request, items=items, status_code=resp.status_code)
-            page += 1
+                    return self.result(request, items=items, status_code=status_code)
+        return self.result(request, items=items, status_code=status_code)
 
     def deployment_retry(self, request: Request) -> Result:
         repository = self._repository("deployment_retry")
@@ -338,8 +284,6 @@ class Beanstalk(Target):
                 raise ApiError(f"HTTP 422: release {request.id} not retryable: only failed releases can be "
                                "retried", status_code=422, url=exc.url) from None
             raise
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         return self.result(request, id=str(request.id), url=self._release_url(repository, request.id),
                            status_code=resp.status_code, message="retry requested")
 
@@ -347,18 +291,16 @@ class Beanstalk(Target):
         repository = self._repository("--wait")
         resp = self.http.request("GET", self._release_path(repository, result.id))
         word = str(unwrap(resp.json(), "release").get("state") or "unknown")
-        return state_of(word), word
+        return self.read_status(word), word
 
     # -- lookups for the config and `check --online` ------------------------------
     def discover(self, request: Request) -> Result:
         resp = self.http.request("GET", "/repositories.json")
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         items: List[Dict[str, Any]] = []
         for raw in self._array(resp.json()):
             repo = unwrap(raw, "repository")
             detail = " ".join(str(v) for v in (repo.get("title"), repo.get("vcs") or repo.get("type")) if v)
-            items.append({"kind": "repository", "id": _text(repo.get("id")), "name": repo.get("name"),
+            items.append({"kind": "repository", "id": as_id(repo.get("id")), "name": repo.get("name"),
                           "detail": detail or None, "raw": repo})
         if self.config.repository:
             path = f"/{segment(self.config.repository)}/server_environments.json"
@@ -367,7 +309,7 @@ class Beanstalk(Target):
                 bits = [f"branch {env['branch_name']}" if env.get("branch_name") else None,
                         "automatic" if env.get("automatic") else None,
                         f"repository {self.config.repository}"]
-                items.append({"kind": "environment", "id": _text(env.get("id")), "name": env.get("name"),
+                items.append({"kind": "environment", "id": as_id(env.get("id")), "name": env.get("name"),
                               "detail": ", ".join(b for b in bits if b), "raw": env})
         return self.result(request, items=items, status_code=resp.status_code)
 
@@ -388,51 +330,40 @@ class Beanstalk(Target):
 
     def _release_result(self, request: Request, release: Dict[str, Any], status_code: Optional[int],
                         repository: str) -> Result:
-        word = str(release.get("state") or "")
-        state = state_of(word)
-        release_id = _text(release.get("id"))
+        release_id = as_id(release.get("id"))
         return self.result(
             request, id=release_id, status_code=status_code,
             url=self._release_url(repository, release_id) if release_id else None,
-            remote_status=(state.value if state else word) or None,
+            remote_status=self.shown_status(release.get("state")),
         )
 
-    def _item(self, release: Dict[str, Any]) -> Dict[str, Any]:
-        word = str(release.get("state") or "")
-        state = state_of(word)
+    def _item(self, release: Dict[str, Any]) -> ListItem:
         comment = str(release.get("comment") or "")
         # Our own comments start with the version; other releases carry free text.
         version = comment.split()[0] if "[shipmark " in comment and comment.split() else None
         repository = release.get("repository_id") or self.config.repository
-        release_id = _text(release.get("id"))
-        return {
-            "id": release_id,
-            "status": state.value if state else (word or None),
-            "version": version,
-            "environment": release.get("environment_name"),
-            "commit": _text(release.get("revision")),
-            "created_at": iso_time(release.get("created_at")),
-            "url": self._release_url(repository, release_id) if repository and release_id else None,
-            "raw": release,
-        }
+        release_id = as_id(release.get("id"))
+        return ListItem(
+            id=release_id,
+            status=self.shown_status(release.get("state")),
+            version=version,
+            environment=release.get("environment_name"),
+            commit=as_id(release.get("revision")),
+            created_at=iso_time(release.get("created_at")),
+            url=self._release_url(repository, release_id) if repository and release_id else None,
+            raw=release,
+        )
 
     def _releases(self, data: Any) -> List[Dict[str, Any]]:
         return [unwrap(item, "release") for item in self._array(data)]
 
     @staticmethod
-    def _array(data: Any) -> List[Any]:
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise ApiError(f"unexpected response from beanstalk: expected a JSON array, got {type(data).__name__}")
-        return data
+    def _array(data: Any) -> List[Dict[str, Any]]:
+        return expect_list(data, "beanstalk")
 
 
 def _same_environment(release: Dict[str, Any], wanted: str) -> bool:
     if wanted.isdigit():
-        return _text(release.get("environment_id")) == wanted
+        return as_id(release.get("environment_id")) == wanted
     return str(release.get("environment_name") or "").casefold() == wanted.casefold()
 
-
-def _text(value: Any) -> Optional[str]:
-    return None if value is None else str(value)

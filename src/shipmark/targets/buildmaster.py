@@ -1,7 +1,7 @@
 """The `buildmaster` target: releases, builds and build deployments in Inedo BuildMaster.
 
-BuildMaster's Release & Build Deployment API (seed: /work/shared/seeds/buildmaster.txt,
-API.md section 3) takes key/value parameters and answers with JSON objects. shipmark
+BuildMaster's Release & Build Deployment API takes key/value parameters and answers with
+JSON objects (see docs/targets/buildmaster.md). shipmark
 sends writes as POST with a form body (no query string) and reads as GET with a query
 string, never both for one request (a key given twice is a 400), and the API key only
 in the `X-ApiKey` header.
@@ -14,121 +14,27 @@ Every create also carries `$ShipmarkEventKey` so a record can be traced to its j
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
-from pydantic import SecretStr, field_validator
-
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, parse_iso8601, utc_iso
+from shipmark.models import Result, Status
 from shipmark.targets import CliOption
 from shipmark.targets.base import Request, Target, TargetConfig
-
-EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
-RELEASES = "/api/releases"
-CREATE_RELEASE = "/api/releases/create"
-CREATE_FROM_TEMPLATE = "/api/releases/create-from-template"
-CANCEL_RELEASE = "/api/releases/cancel"
-RESTORE_RELEASE = "/api/releases/restore"
-BUILDS = "/api/releases/builds"
-CREATE_BUILD = "/api/releases/builds/create"
-DEPLOY_BUILD = "/api/releases/builds/deploy"
-REJECT_BUILD = "/api/releases/builds/reject"
-DEPLOYMENTS = "/api/releases/builds/deployments"
-
-FORBIDDEN_HINT = ("the API key is missing, unknown or lacks Release & Build Deployment access: "
-                  "set the target's token to a BuildMaster API key with that permission")
-TEMPLATE_GONE_HINT = ("this BuildMaster has no create-from-template endpoint (newer versions removed it): "
-                      "create the release with --pipeline NAME instead of --template")
-
-# BuildMaster variable names: letters, digits, underscores and hyphens after the `$`.
-_VARIABLE_NAME = re.compile(r"^\$[A-Za-z0-9_][A-Za-z0-9_-]*$")
-# yyyy-MM-ddThh:mm:ss, optionally with any number of fractional digits and a zone.
-# Which --param keys each write takes (besides `$Name` variables where the seed allows them).
-_PARAMS: Dict[str, Tuple[str, ...]] = {
-    "release_create": ("releaseName",),
-    "release_cancel": ("reason",),
-    "release_restore": (),
-    "build_create": (),
-    "deploy": ("startTime",),
-    "build_deploy": ("startTime",),
-    "build_reject": (),
-}
-# Which --param filters each list takes (passed through as query parameters), with their
-# allowed values where the seed names them.
-_LIST_FILTERS: Dict[str, Dict[str, Optional[Tuple[str, ...]]]] = {
-    "release_list": {"status": ("active", "canceled", "deployed"), "pipelineName": None},
-    "build_list": {"status": ("active", "rejected", "deployed"), "buildNumber": None, "pipelineName": None},
-    "deployment_list": {"status": ("pending", "executing", "succeeded", "warned", "failed"), "buildNumber": None,
-                        "pipelineName": None, "environmentName": None},
-}
-_TAKES_VARIABLES = frozenset({"release_create", "build_create", "deploy", "build_deploy"})
-_NEEDS_RELEASE = frozenset(_PARAMS)
-
-# Deployment `status` words (read-only: BuildMaster runs deployments and sets them).
-_DEPLOYMENT_STATES: Dict[str, Status] = {
-    "pending": Status.QUEUED,
-    "executing": Status.IN_PROGRESS,
-    "succeeded": Status.SUCCESS,
-    "warned": Status.SUCCESS,
-    "failed": Status.FAILURE,
-}
-# A deployment in one of these states counts as "already deployed" for a re-run.
-_LIVE_DEPLOYMENT_WORDS = frozenset({"pending", "executing", "succeeded", "warned"})
-
-
-class BuildMasterConfig(TargetConfig):
-    url_required: ClassVar[bool] = True
-
-    token: SecretStr  # every endpoint needs an API key
-    application: str  # a name, or a numeric id
-    pipeline: Optional[str] = None
-    release_template: Optional[str] = None
-
-    @field_validator("application", mode="before")
-    @classmethod
-    def _application(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # `application: 12` in YAML is the id 12
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("must be the application's name or numeric id, not empty")
-        return value
-
-    @field_validator("pipeline", "release_template")
-    @classmethod
-    def _not_empty(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not value:
-            raise ValueError("must not be empty (leave the key out instead)")
-        return value
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("is empty: set it to a BuildMaster API key with Release & Build Deployment access")
-        return value
-
-    def application_params(self) -> Dict[str, str]:
-        """applicationId when the configured value is all digits, else applicationName."""
-        if self.application.isascii() and self.application.isdigit():
-            return {"applicationId": self.application}
-        return {"applicationName": self.application}
+from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig, parse_date: the module's API)
+    BUILDS, CANCEL_RELEASE, CREATE_BUILD, CREATE_FROM_TEMPLATE, CREATE_RELEASE, DEPLOY_BUILD, DEPLOYMENT_STATES,
+    DEPLOYMENTS, EVENT_KEY_VARIABLE, PARAMS, REJECT_BUILD, RELEASES, RESTORE_RELEASE, TEMPLATE_GONE_HINT,
+    LIVE_DEPLOYMENT_WORDS, NEEDS_RELEASE, BuildMasterConfig, deployment_state, error_message, first, id_order,
+    objects, one_object, parse_date, server_root)
+from shipmark.targets.items import ListItem
+from shipmark.targets.paging import single_page
+from shipmark.targets.values import as_id, iso_time
 
 
 class BuildMaster(Target):
     type = "buildmaster"
     config_model = BuildMasterConfig
-    # Deployment status words; shipmark cannot set them, it only reads them (and asks for deploys).
-    status_map = {
-        Status.QUEUED: "pending",
-        Status.IN_PROGRESS: "executing",
-        Status.SUCCESS: "succeeded",
-        Status.FAILURE: "failed",
-        Status.CANCELLED: None,  # read from `canceledOn`, never a status word
-        Status.SKIPPED: None,
-    }
+    status_map = DEPLOYMENT_STATES
     supports_lookup = True
     # BuildMaster runs deployments; `deployment start|finish` cannot report one run elsewhere.
     triggers_deployments = True
@@ -143,6 +49,7 @@ class BuildMaster(Target):
         CliOption("--force", ("build deploy",), "Deploy even if the stage's requirements are not met.",
                   is_flag=True),
     )
+    params = PARAMS
 
     config: BuildMasterConfig
 
@@ -151,21 +58,17 @@ class BuildMaster(Target):
         return {
             "base_url": server_root(config.url or ""),
             "headers": {"X-ApiKey": config.token_value() or ""},
-            "error_parser": _error_message,
+            "error_parser": error_message,
         }
 
     # -- validation before anything is sent ----------------------------------
     def check(self, request: Request) -> None:
         super().check(request)
         operation = request.operation
-        if operation in _PARAMS:
-            self._check_params(request)
-        elif operation in _LIST_FILTERS:
-            self._check_filters(request)
-        elif request.params:
-            raise UsageError(f"--param {', '.join(sorted(request.params))}: buildmaster {_command(operation)} "
-                             "takes no --param (valid: none)")
-        if operation in _NEEDS_RELEASE and not request.event.version:
+        for key in request.params:
+            if key.lower() == EVENT_KEY_VARIABLE.lower():
+                raise UsageError(f"--param {key}: shipmark sets {EVENT_KEY_VARIABLE} itself; choose another name")
+        if operation in NEEDS_RELEASE and not request.event.version:
             raise UnsupportedError(
                 "buildmaster needs the release number: pass --version (or set SHIPMARK_VERSION)")
         if operation in ("deploy", "build_deploy") and request.event.status != Status.SUCCESS:
@@ -180,37 +83,6 @@ class BuildMaster(Target):
                     "buildmaster release create needs a pipeline: pass --pipeline NAME or set `pipeline` on the "
                     "target (or create from a template with --template NAME / `release_template`)"
                 )
-
-    def _check_params(self, request: Request) -> None:
-        operation = request.operation
-        allowed = _PARAMS[operation]
-        variables = operation in _TAKES_VARIABLES
-        for key in request.params:
-            if key.startswith("$"):
-                if not variables:
-                    raise UsageError(f"--param {key}: {_command(operation)} takes no BuildMaster variables "
-                                     f"(valid: {_valid_params(operation)})")
-                if not _VARIABLE_NAME.match(key):
-                    raise UsageError(f"--param {key}: not a BuildMaster variable name "
-                                     "(letters, digits, _ and - after the $, e.g. $BranchName)")
-                if key.lower() == EVENT_KEY_VARIABLE.lower():
-                    raise UsageError(f"--param {key}: shipmark sets {EVENT_KEY_VARIABLE} itself; choose another name")
-            elif key not in allowed:
-                raise UsageError(f"--param {key}: unknown for buildmaster {_command(operation)} "
-                                 f"(valid: {_valid_params(operation)})")
-        if "startTime" in request.params:
-            _start_time(request.params["startTime"])  # raises a UsageError when unreadable
-
-    def _check_filters(self, request: Request) -> None:
-        filters = _LIST_FILTERS[request.operation]
-        for key, value in request.params.items():
-            if key not in filters:
-                raise UsageError(f"--param {key}: unknown for buildmaster {_command(request.operation)} "
-                                 f"(valid filters: {', '.join(filters)})")
-            allowed = filters[key]
-            if allowed is not None and value not in allowed:
-                raise UsageError(f"--param {key}={value}: not a BuildMaster {key} here "
-                                 f"(one of: {', '.join(allowed)})")
 
     # -- release create: get-or-create ---------------------------------------
     def release_create(self, request: Request) -> Result:
@@ -233,9 +105,7 @@ class BuildMaster(Target):
                 if template is not None and exc.status_code == 404:
                     exc.message = f"{exc.message}; {TEMPLATE_GONE_HINT}"
                 raise
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
-            release = _one_object(resp.json(), resp.url, "release")
+            release = one_object(resp.json(), resp.url, "release")
             return self._release_result(request, release, resp.status_code, "created")
 
         def lookup() -> Optional[Result]:
@@ -260,10 +130,10 @@ class BuildMaster(Target):
     def _release_result(self, request: Request, release: Dict[str, Any], status_code: Optional[int],
                         message: str) -> Result:
         release_id = release.get("id")
-        number = _first(release, "releaseNumber", "number") or request.event.version
+        number = first(release, "releaseNumber", "number") or request.event.version
         return self.result(
             request,
-            id=_str(release_id),
+            id=as_id(release_id),
             url=self._api_url(RELEASES, "releaseId", release_id),
             status_code=status_code,
             message=f"{message}: release {number} ({release.get('status') or 'active'})",
@@ -281,8 +151,6 @@ class BuildMaster(Target):
                               done: str) -> Result:
         def send() -> Result:
             resp = self.http.request("POST", path, data=form)
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
             return self.result(request, status_code=resp.status_code,
                                message=f"{done} release {request.event.version}")
 
@@ -302,9 +170,7 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", CREATE_BUILD, data=form)
-            if resp.dry_run:
-                return self.result(request, message="dry run: not sent")
-            build = _one_object(resp.json(), resp.url, "build")
+            build = one_object(resp.json(), resp.url, "build")
             return self._build_result(request, build, resp.status_code, "created")
 
         def lookup() -> Optional[Result]:
@@ -317,10 +183,10 @@ class BuildMaster(Target):
 
     def _build_result(self, request: Request, build: Dict[str, Any], status_code: Optional[int],
                       message: str) -> Result:
-        number = _first(build, "buildNumber", "number")
+        number = first(build, "buildNumber", "number")
         return self.result(
             request,
-            id=_str(build.get("id")),
+            id=as_id(build.get("id")),
             url=self._api_url(BUILDS, "buildId", build.get("id")),
             status_code=status_code,
             message=f"{message}: build {number} of release {request.event.version}",
@@ -332,25 +198,23 @@ class BuildMaster(Target):
         return self._list(request, BUILDS, query, self._build_item)
 
     def _list(self, request: Request, path: str, query: Dict[str, Any],
-              item: Callable[[Dict[str, Any]], Dict[str, Any]]) -> Result:
+              item: Callable[[Dict[str, Any]], ListItem]) -> Result:
         """One GET (BuildMaster does not page), newest first, cut to --limit."""
         records = self._get(path, query)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         return self.result(request, items=self._newest(records, request.limit, item))
 
-    def _build_item(self, build: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "id": _str(build.get("id")),
-            "status": build.get("status"),
-            "version": _first(build, "releaseNumber"),
-            "environment": build.get("furthestStage"),
-            "commit": None,
-            "created_at": _date(build.get("createdOn")),
-            "url": self._api_url(BUILDS, "buildId", build.get("id")),
-            "build": _first(build, "buildNumber", "number"),
-            "raw": build,
-        }
+    def _build_item(self, build: Dict[str, Any]) -> ListItem:
+        return ListItem(
+            id=as_id(build.get("id")),
+            status=build.get("status"),
+            version=first(build, "releaseNumber"),
+            environment=build.get("furthestStage"),
+            commit=None,
+            created_at=iso_time(build.get("createdOn"), fmt=None),
+            url=self._api_url(BUILDS, "buildId", build.get("id")),
+            extra={"build": first(build, "buildNumber", "number")},
+            raw=build,
+        )
 
     def build_reject(self, request: Request) -> Result:
         # Newest build of any status: a re-run then finds it rejected instead of rejecting an older one.
@@ -359,10 +223,8 @@ class BuildMaster(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", REJECT_BUILD, data=form)
-            if resp.dry_run:
-                return self.result(request, message=_dry_run_note(request))
             build_id = newest.get("id") if newest else None
-            return self.result(request, id=_str(build_id), url=self._api_url(BUILDS, "buildId", build_id),
+            return self.result(request, id=as_id(build_id), url=self._api_url(BUILDS, "buildId", build_id),
                                status_code=resp.status_code,
                                message=f"rejected build {number} of release {request.event.version}")
 
@@ -382,30 +244,27 @@ class BuildMaster(Target):
         form: Dict[str, Any] = {**self._release_ref(request), "buildNumber": number, "toStage": stage}
         if request.options.get("force"):
             form["force"] = True
-        if "startTime" in request.params:
-            form["startTime"] = _start_time(request.params["startTime"])
+        form["startTime"] = self.param_values(request).get("startTime")
         form.update(self._variables(request))
 
         def send() -> Result:
             resp = self.http.request("POST", DEPLOY_BUILD, data=form)
-            if resp.dry_run:
-                return self.result(request, message=_dry_run_note(request))
-            deployments = _objects(resp.json(), resp.url, "deployment")
+            deployments = objects(resp.json(), resp.url, "deployment")
             if not deployments:
                 return self.result(request, status_code=resp.status_code,
                                    message=f"accepted, but BuildMaster returned no deployment for build {number}")
             result = self._deployment_result(request, deployments[0], "deploying")
             result.status_code = resp.status_code
             if len(deployments) > 1:
-                others = ", ".join(_str(d.get("id")) or "?" for d in deployments[1:])
+                others = ", ".join(as_id(d.get("id")) or "?" for d in deployments[1:])
                 result.message += f" (also started deployment(s) {others})"
             return result
 
         def lookup() -> Optional[Result]:
             query = {**self._release_ref(request), "buildNumber": number, "pipelineStageName": stage}
-            for deployment in sorted(self._get(DEPLOYMENTS, query), key=_id_order, reverse=True):
+            for deployment in sorted(self._get(DEPLOYMENTS, query), key=id_order, reverse=True):
                 word = str(deployment.get("status") or "").lower()
-                if word in _LIVE_DEPLOYMENT_WORDS and not deployment.get("canceledOn"):
+                if word in LIVE_DEPLOYMENT_WORDS and not deployment.get("canceledOn"):
                     return self._deployment_result(request, deployment, "already deployed")
             return None
 
@@ -418,10 +277,10 @@ class BuildMaster(Target):
     def _deployment_result(self, request: Request, deployment: Dict[str, Any], message: str) -> Result:
         status, word = deployment_state(deployment)
         stage = deployment.get("pipelineStageName") or request.event.environment or "the next stage"
-        number = _first(deployment, "buildNumber") or request.build
+        number = first(deployment, "buildNumber") or request.build
         return self.result(
             request,
-            id=_str(deployment.get("id")),
+            id=as_id(deployment.get("id")),
             url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
             remote_status=status.value if status else word,
             message=f"{message}: build {number} to {stage} ({word})",
@@ -429,8 +288,6 @@ class BuildMaster(Target):
 
     def deployment_get(self, request: Request) -> Result:
         deployment = self._one_deployment(request.id or "")
-        if deployment is None:
-            return self.result(request, message="dry run: not sent")
         result = self._deployment_result(request, deployment, "deployment")
         result.raw = deployment
         return result
@@ -440,38 +297,34 @@ class BuildMaster(Target):
                  "buildNumber": request.build, "pipelineStageName": request.event.environment, **request.params}
         return self._list(request, DEPLOYMENTS, query, self._deployment_item)
 
-    def _deployment_item(self, deployment: Dict[str, Any]) -> Dict[str, Any]:
+    def _deployment_item(self, deployment: Dict[str, Any]) -> ListItem:
         status, word = deployment_state(deployment)
-        return {
-            "id": _str(deployment.get("id")),
-            "status": status.value if status else word,
-            "version": _first(deployment, "releaseNumber"),
-            "environment": deployment.get("pipelineStageName") or deployment.get("environmentName"),
-            "commit": None,
-            "created_at": _date(deployment.get("createdOn") or deployment.get("started")),
-            "url": self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
-            "build": _first(deployment, "buildNumber"),
-            "raw": deployment,
-        }
+        return ListItem(
+            id=as_id(deployment.get("id")),
+            status=status.value if status else word,
+            version=first(deployment, "releaseNumber"),
+            environment=deployment.get("pipelineStageName") or deployment.get("environmentName"),
+            commit=None,
+            created_at=iso_time(deployment.get("createdOn") or deployment.get("started"), fmt=None),
+            url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
+            extra={"build": first(deployment, "buildNumber")},
+            raw=deployment,
+        )
 
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
         if not result.id:
             raise ApiError("no deployment id to wait for: BuildMaster returned no deployment")
         deployment = self._one_deployment(result.id)
-        if deployment is None:
-            return None, "unknown"
         status, word = deployment_state(deployment)
         if word == "warned" and "warn" not in (result.message or ""):
             result.message = (result.message + "; " if result.message else "") + "finished with warnings (warned)"
         return status, word
 
-    def _one_deployment(self, deployment_id: str) -> Optional[Dict[str, Any]]:
-        """One deployment by id; None in dry-run. Not found is an error naming the id."""
+    def _one_deployment(self, deployment_id: str) -> Dict[str, Any]:
+        """One deployment by id. Not found is an error naming the id."""
         deployments = self._get(DEPLOYMENTS, {"deploymentId": deployment_id})
-        if self.http.dry_run:
-            return None
         for deployment in deployments:  # match the id: a server ignoring the filter returns them all
-            if _str(deployment.get("id")) == str(deployment_id):
+            if as_id(deployment.get("id")) == str(deployment_id):
                 return deployment
         raise ApiError(f"BuildMaster has no deployment {deployment_id}: check the id "
                        "(`shipmark deployment list` shows them)")
@@ -481,17 +334,17 @@ class BuildMaster(Target):
         query = {**self.config.application_params(), "releaseNumber": request.event.version, **request.params}
         return self._list(request, RELEASES, query, self._release_item)
 
-    def _release_item(self, release: Dict[str, Any]) -> Dict[str, Any]:
-        return {
-            "id": _str(release.get("id")),
-            "status": release.get("status"),
-            "version": _first(release, "releaseNumber", "number"),
-            "environment": None,  # a release spans the pipeline's stages
-            "commit": None,
-            "created_at": _date(release.get("createdOn")),
-            "url": self._api_url(RELEASES, "releaseId", release.get("id")),
-            "raw": release,
-        }
+    def _release_item(self, release: Dict[str, Any]) -> ListItem:
+        return ListItem(
+            id=as_id(release.get("id")),
+            status=release.get("status"),
+            version=first(release, "releaseNumber", "number"),
+            environment=None,  # a release spans the pipeline's stages
+            commit=None,
+            created_at=iso_time(release.get("createdOn"), fmt=None),
+            url=self._api_url(RELEASES, "releaseId", release.get("id")),
+            raw=release,
+        )
 
     # -- check --online and --discover ----------------------------------------
     def probe(self) -> str:
@@ -501,14 +354,12 @@ class BuildMaster(Target):
     def discover(self, request: Request) -> Result:
         """The applications and pipelines the key can see (values for `application` and `pipeline`)."""
         releases = self._get(RELEASES, None)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         applications: Dict[str, Dict[str, Any]] = {}
         pipelines: Dict[Tuple[str, str], Dict[str, Any]] = {}
         for release in releases:
             app_name = str(release.get("applicationName") or "")
             app = applications.setdefault(app_name, {
-                "kind": "application", "id": _str(release.get("applicationId")), "name": app_name, "count": 0})
+                "kind": "application", "id": as_id(release.get("applicationId")), "name": app_name, "count": 0})
             app["count"] += 1
             pipeline = release.get("pipelineName")
             if pipeline:
@@ -535,8 +386,11 @@ class BuildMaster(Target):
         """--build, else the newest build of the release (and that build's object)."""
         if request.build:
             return request.build, None
-        if request.dry_run:
-            return None, None  # the lookup is a read; dry-run sends nothing and says so
+        return self.stand_in(request, lambda: self._newest_build(request, include_rejected), (None, None),
+                             note="buildNumber is looked up when sent: the newest build of release "
+                                  f"{request.event.version}")
+
+    def _newest_build(self, request: Request, include_rejected: bool) -> Tuple[Optional[str], Dict[str, Any]]:
         builds = self._get(BUILDS, self._release_ref(request))
         candidates = [b for b in builds
                       if include_rejected or str(b.get("status") or "").lower() != "rejected"]
@@ -544,19 +398,18 @@ class BuildMaster(Target):
             which = "no build" if include_rejected else "no active or deployed build"
             raise ApiError(f"release {request.event.version} of application {self.config.application!r} has "
                            f"{which}: create one with `shipmark build create` or name it with --build")
-        newest = max(candidates, key=_id_order)
-        return _first(newest, "buildNumber", "number"), newest
+        newest = max(candidates, key=id_order)
+        return first(newest, "buildNumber", "number"), newest
 
     def _get(self, path: str, query: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
-        resp = self.http.request("GET", path, params=query)
-        if resp.dry_run:
-            return []
-        return _objects(resp.json(), resp.url, "array")
+        """BuildMaster does not page: one GET returns every match."""
+        records, _ = next(single_page(self.http, path, query, lambda resp: objects(resp.json(), resp.url, "array")))
+        return records
 
     def _newest(self, records: List[Dict[str, Any]], limit: int,
-                item: Callable[[Dict[str, Any]], Dict[str, Any]]) -> List[Dict[str, Any]]:
+                item: Callable[[Dict[str, Any]], ListItem]) -> List[ListItem]:
         # No paging: the server returns everything; --limit keeps the newest (highest ids).
-        ordered = sorted(records, key=_id_order, reverse=True)
+        ordered = sorted(records, key=id_order, reverse=True)
         if limit:
             ordered = ordered[:limit]
         return [item(record) for record in ordered]
@@ -566,114 +419,3 @@ class BuildMaster(Target):
         if value is None:
             return None
         return f"{self.http.url(path)}?{urlencode({key: value})}"
-
-
-# -- helpers -----------------------------------------------------------------
-
-def server_root(url: str) -> str:
-    """The configured url is the server root; tolerate a pasted `/api` or `/api/releases`."""
-    root = url.rstrip("/")
-    for suffix in ("/api/releases", "/api"):
-        if root.lower().endswith(suffix):
-            return root[: -len(suffix)]
-    return root
-
-
-def deployment_state(deployment: Dict[str, Any]) -> Tuple[Optional[Status], str]:
-    """(normalized status or None when unknown, BuildMaster's word); canceledOn means cancelled."""
-    if deployment.get("canceledOn"):
-        return Status.CANCELLED, "canceled"
-    word = str(deployment.get("status") or "unknown").lower()
-    return _DEPLOYMENT_STATES.get(word), word
-
-
-def _error_message(status: int, text: str, content_type: str) -> str:
-    """400 bodies are plain text; 403 bodies may be empty or text."""
-    from shipmark.http import default_error_message  # lazily: http imports requests
-
-    if status == 403:
-        detail = text.strip()
-        if detail and "html" not in content_type.lower() and not detail.startswith("<"):
-            return f"{FORBIDDEN_HINT} (server said: {' '.join(detail.split())[:300]})"
-        return FORBIDDEN_HINT
-    return default_error_message(status, text, content_type)
-
-
-def _objects(data: Any, url: str, what: str) -> List[Dict[str, Any]]:
-    """A JSON array of objects; a single object counts as an array of one (deploy answers either)."""
-    if isinstance(data, dict):
-        return [data]
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        from shipmark.redact import redact
-
-        raise ApiError(f"unexpected response from {redact(url)}: expected a JSON {what}, "
-                       f"got {type(data).__name__}")
-    return [item for item in data if isinstance(item, dict)]
-
-
-def _one_object(data: Any, url: str, what: str) -> Dict[str, Any]:
-    objects = _objects(data, url, what)
-    return objects[0] if objects else {}
-
-
-def _first(record: Dict[str, Any], *keys: str) -> Optional[str]:
-    """The first present key: long names first, then the short aliases some versions send."""
-    for key in keys:
-        value = record.get(key)
-        if value is not None and value != "":
-            return str(value)
-    return None
-
-
-def _str(value: Any) -> Optional[str]:
-    return None if value is None else str(value)
-
-
-def _id_order(record: Dict[str, Any]) -> Tuple[int, str]:
-    """Highest id = newest (ids are system-wide sequences); createdOn breaks ties."""
-    raw = record.get("id")
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
-        number = -1
-    return number, str(record.get("createdOn") or "")
-
-
-def parse_date(value: Any) -> Optional[datetime]:
-    """BuildMaster dates: yyyy-MM-ddThh:mm:ss, with or without (7) fractional digits and Z; UTC."""
-    return parse_iso8601(value)
-
-
-def _date(value: Any) -> Optional[str]:
-    parsed = parse_date(value)
-    if parsed is not None:
-        return utc_iso(parsed)
-    return value if isinstance(value, str) and value else None
-
-
-def _start_time(value: str) -> str:
-    """--param startTime as ISO 8601 with an explicit UTC offset (the server would assume its own zone)."""
-    parsed = parse_iso8601(value)
-    if parsed is None:
-        raise UsageError(f"--param startTime={value!r}: not an ISO 8601 time (e.g. 2024-05-01T22:00:00Z)")
-    return parsed.isoformat(timespec="seconds")
-
-
-def _dry_run_note(request: Request) -> str:
-    if request.build:
-        return "dry run: not sent"
-    return (f"dry run: not sent (buildNumber is looked up when sent: the newest build of release "
-            f"{request.event.version})")
-
-
-def _command(operation: str) -> str:
-    return operation.replace("_", " ")
-
-
-def _valid_params(operation: str) -> str:
-    names: List[str] = list(_PARAMS.get(operation, ()))
-    if operation in _TAKES_VARIABLES:
-        names.append("$Name=value for a BuildMaster variable")
-    return ", ".join(names) or "none"

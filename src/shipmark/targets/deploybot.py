@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any, Callable, ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from shipmark.errors import ApiError, UnsupportedError, UsageError
-from shipmark.models import Result, Status, utc_iso
+from shipmark.models import Result, Status
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
+from shipmark.targets.paging import cursor_pages
+from shipmark.targets.params import BOOL, ID, Param
+from shipmark.targets.status import WAITING_PENDING
+from shipmark.targets.values import as_id, expect_object, iso_time
 
 API_PATH = "/api/v1"
 PAGE_SIZE = 50  # DeployBot's documented default and maximum
@@ -26,22 +30,17 @@ LOOKUP_PAGES = 2  # how far back the event_key lookup reads: re-runs are recent
 EVENT_KEY_MARK = "(shipmark {key})"
 READ_ONLY_HINT = ("the API token is read-only (DeployBot allows only GET with read-only keys): "
                   "create a token with write access")
-TIME_FORMAT = "%Y/%m/%d %H:%M:%S %z"  # DeployBot timestamps: 2015/02/24 15:22:49 +0000
 
-EnvironmentRef = Union[int, str]  # an id, or (dry run only) a placeholder naming the unresolved name
+EnvironmentRef = Union[int, str]  # an id, or (when only shown) a placeholder naming the unresolved name
 
 
 class DeployBotConfig(TargetConfig):
     url_required: ClassVar[bool] = True
+    token_required: ClassVar[bool] = True
+    token_hint: ClassVar[str] = "a DeployBot API token (e.g. token: ${DEPLOYBOT_TOKEN})"
 
     environment_id: Optional[int] = Field(default=None, gt=0)  # the default environment
     user_id: Optional[int] = Field(default=None, gt=0)  # who DeployBot shows as the deployer
-
-    @model_validator(mode="after")
-    def _token_required(self) -> "DeployBotConfig":
-        if self.token is None or not self.token.get_secret_value():
-            raise ValueError("token: required: a DeployBot API token (e.g. token: ${DEPLOYBOT_TOKEN})")
-        return self
 
 
 def api_base(url: str) -> str:
@@ -52,47 +51,6 @@ def api_base(url: str) -> str:
     if base.endswith("/api"):
         return base + "/v1"
     return base + API_PATH
-
-
-def parse_bool(value: str) -> Optional[bool]:
-    return {"true": True, "false": False}.get(value.strip().lower())
-
-
-def parse_positive_int(value: str) -> Optional[int]:
-    text = value.strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
-
-
-# --param name -> parser (None result = invalid value), per operation.
-PARAM_PARSERS: Dict[str, Callable[[str], Any]] = {
-    "deploy_from_scratch": parse_bool,
-    "trigger_notifications": parse_bool,
-    "skip_build": parse_bool,
-    "environment_id": parse_positive_int,
-    "user_id": parse_positive_int,
-    "repository_id": parse_positive_int,
-}
-OPERATION_PARAMS: Dict[str, Tuple[str, ...]] = {
-    "deploy": ("deploy_from_scratch", "environment_id", "skip_build", "trigger_notifications", "user_id"),
-    "deployment_list": ("environment_id", "repository_id"),
-}
-
-
-def as_id(value: Any) -> Optional[str]:
-    """Ids come as ints, sometimes as strings ("1"): shipmark carries them as strings."""
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def iso_time(value: Any) -> Optional[str]:
-    """DeployBot's '2015/02/24 15:22:49 +0000' as ISO 8601 UTC; other text is kept as given."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return utc_iso(datetime.strptime(value.strip(), TIME_FORMAT), ms=False)
-    except ValueError:
-        return value
 
 
 _COMMENT = re.compile(r"^(?P<version>\S+) (?:.* )?\(shipmark (?P<key>[0-9a-f]+)\)")
@@ -107,17 +65,18 @@ def version_from_comment(comment: Any) -> Optional[str]:
 class DeployBot(Target):
     type = "deploybot"
     config_model = DeployBotConfig
-    # API.md section 2 (state vocabulary pending, waiting, failed, success, skipped).
-    status_map = {
-        Status.QUEUED: "waiting",
-        Status.IN_PROGRESS: "pending",
-        Status.SUCCESS: "success",
-        Status.FAILURE: "failed",
-        Status.CANCELLED: None,
-        Status.SKIPPED: "skipped",
-    }
+    # The service's states: waiting, pending, success, failed, skipped (no cancelled).
+    status_map = WAITING_PENDING
     supports_lookup = True
     triggers_deployments = True
+    params = (
+        Param("deploy_from_scratch", ("deploy",), BOOL),
+        Param("environment_id", ("deploy", "deployment_list"), ID),
+        Param("repository_id", ("deployment_list",), ID),
+        Param("skip_build", ("deploy",), BOOL),
+        Param("trigger_notifications", ("deploy",), BOOL),
+        Param("user_id", ("deploy",), ID),
+    )
 
     config: DeployBotConfig
 
@@ -131,7 +90,7 @@ class DeployBot(Target):
     # -- validation before anything is sent -----------------------------------
     def check(self, request: Request) -> None:
         super().check(request)
-        params = self._params(request)
+        params = self.param_values(request)
         if request.operation != "deploy":
             return
         event = request.event
@@ -152,25 +111,9 @@ class DeployBot(Target):
                 "DeployBot needs an environment: set environment_id on the target, or pass -e NAME|ID"
             )
 
-    def _params(self, request: Request) -> Dict[str, Any]:
-        """--param KEY=VALUE parsed and checked: unknown keys and bad values are usage errors."""
-        allowed = OPERATION_PARAMS.get(request.operation, ())
-        parsed: Dict[str, Any] = {}
-        for key, raw in request.params.items():
-            if key not in allowed:
-                valid = ", ".join(allowed) if allowed else "none"
-                raise UsageError(f"--param {key}: not a DeployBot parameter for "
-                                 f"{request.operation.replace('_', ' ')} (valid: {valid})")
-            value = PARAM_PARSERS[key](raw)
-            if value is None:
-                expected = "true or false" if PARAM_PARSERS[key] is parse_bool else "a positive integer id"
-                raise UsageError(f"--param {key}={raw!r}: expected {expected}")
-            parsed[key] = value
-        return parsed
-
     # -- deploy: trigger a deployment ----------------------------------------
     def deploy(self, request: Request) -> Result:
-        params = self._params(request)
+        params = self.param_values(request)
         environments: List[Dict[str, Any]] = []
         environment_id = self._environment_for(request, params, environments)
         body: Dict[str, Any] = {
@@ -189,11 +132,6 @@ class DeployBot(Target):
                 resp = self.http.request("POST", "/deployments", json=body)
             except ApiError as exc:
                 raise self._explain_forbidden_write(exc) from None
-            if resp.dry_run:
-                note = "dry run: not sent"
-                if isinstance(environment_id, str):
-                    note += " (the environment id is looked up by name when sent)"
-                return self.result(request, message=note)
             return self._deployment_result(request, self._object(resp.json(), "the new deployment"),
                                            resp.status_code)
 
@@ -245,11 +183,11 @@ class DeployBot(Target):
     def _deployment_result(self, request: Request, deployment: Mapping[str, Any],
                            status_code: Optional[int]) -> Result:
         item = self._item(deployment, {})
-        if item["id"] is None:
+        if item.id is None:
             raise ApiError(f"DeployBot answered without a deployment id: {json.dumps(deployment)[:300]}",
                            status_code=status_code)
-        return self.result(request, id=item["id"], url=item["url"], status_code=status_code,
-                           remote_status=item["status"])
+        return self.result(request, id=item.id, url=item.url, status_code=status_code,
+                           remote_status=item.status)
 
     # -- environments ------------------------------------------------------------
     def _environment_for(self, request: Request, params: Mapping[str, Any],
@@ -270,10 +208,14 @@ class DeployBot(Target):
             return self.config.environment_id
         if name.isdigit():
             return int(name)
-        if request.dry_run:  # no lookups in a dry run: show where the id goes
-            return f"<id of environment {name!r}>"
-        environments.extend(self._all("/environments", {}))
-        return self._match_environment(name, environments)
+
+        def look_up() -> int:
+            environments.extend(self._all("/environments", {}))
+            return self._match_environment(name, environments)
+
+        # When requests are only shown, nothing is looked up: the request shows where the id goes.
+        return self.stand_in(request, look_up, f"<id of environment {name!r}>",
+                             note="the environment id is looked up by name when sent")
 
     def _match_environment(self, name: str, environments: List[Dict[str, Any]]) -> int:
         # Environment names repeat across repositories ("production" in each): when the
@@ -302,29 +244,24 @@ class DeployBot(Target):
         if not request.id:
             raise UsageError("deployment get needs --id (a DeployBot deployment id)")
         resp = self.http.request("GET", f"/deployments/{segment(request.id)}")
-        if resp.dry_run:
-            return self.result(request, message="dry run: not sent")
         deployment = self._object(resp.json(), f"deployment {request.id}")
         item = self._item(deployment, {})
-        return self.result(request, id=item["id"], url=item["url"], status_code=resp.status_code,
-                           remote_status=item["status"], items=[item])
+        return self.result(request, id=item.id, url=item.url, status_code=resp.status_code,
+                           remote_status=item.status, items=[item])
 
     def deployment_list(self, request: Request) -> Result:
-        params = self._params(request)
+        params = self.param_values(request)
         filters: Dict[str, Any] = {}
         environments: List[Dict[str, Any]] = []
         if "environment_id" in params or (request.event.environment or "").strip():
             filters["environment_id"] = self._environment_for(request, params, environments)
         if "repository_id" in params:
             filters["repository_id"] = params["repository_id"]
-        if request.dry_run:
-            self.http.request("GET", "/deployments", params={**filters, "limit": PAGE_SIZE})
-            return self.result(request, items=[], message="dry run: not sent")
         if not environments:  # for names in the listing
-            environments = list(self._all("/environments", {}))
+            environments = self.stand_in(request, lambda: list(self._all("/environments", {})), [])
         names = {as_id(e.get("id")): str(e.get("name")) for e in environments if e.get("name")}
         version = request.event.version
-        items: List[Dict[str, Any]] = []
+        items: List[ListItem] = []
         for entries in self._pages("/deployments", filters):
             for deployment in entries:
                 item = self._item(deployment, names)
@@ -336,39 +273,32 @@ class DeployBot(Target):
         return self.result(request, items=items)
 
     @staticmethod
-    def _is_version(item: Mapping[str, Any], version: str) -> bool:
-        commit = str(item.get("commit") or "")
-        return item.get("version") == version or commit == version or \
+    def _is_version(item: ListItem, version: str) -> bool:
+        commit = str(item.commit or "")
+        return item.version == version or commit == version or \
             (len(version) >= 7 and commit.startswith(version.lower()))
 
-    def _item(self, deployment: Mapping[str, Any], environment_names: Mapping[Optional[str], str]) -> Dict[str, Any]:
+    def _item(self, deployment: Mapping[str, Any], environment_names: Mapping[Optional[str], str]) -> ListItem:
         """A deployment in the normalized list shape."""
         ident = as_id(deployment.get("id"))
         state = deployment.get("state")
-        status = self._status_of(state)
         environment = as_id(deployment.get("environment_id"))
-        return {
-            "id": ident,
-            "status": status.value if status else state,
-            "version": version_from_comment(deployment.get("comment")) or deployment.get("deployed_version"),
-            "environment": environment_names.get(environment, environment),
-            "commit": deployment.get("deployed_version"),
-            "created_at": iso_time(deployment.get("created_at")),
-            "url": self.http.url(f"/deployments/{segment(ident)}") if ident else None,
-            "raw": dict(deployment),
-        }
-
-    def _status_of(self, state: Any) -> Optional[Status]:
-        for status, word in self.status_map.items():
-            if word is not None and word == state:
-                return status
-        return None
+        return ListItem(
+            id=ident,
+            status=self.shown_status(state),
+            version=version_from_comment(deployment.get("comment")) or deployment.get("deployed_version"),
+            environment=environment_names.get(environment, environment),
+            commit=deployment.get("deployed_version"),
+            created_at=iso_time(deployment.get("created_at")),
+            url=self.http.url(f"/deployments/{segment(ident)}") if ident else None,
+            raw=dict(deployment),
+        )
 
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
         resp = self.http.request("GET", f"/deployments/{segment(result.id)}")
         state = (self._object(resp.json(), f"deployment {result.id}")).get("state")
         word = str(state) if state is not None else "unknown"
-        return self._status_of(state), word
+        return self.read_status(state), word
 
     def probe(self) -> str:
         if self.config.environment_id is not None:
@@ -397,41 +327,18 @@ class DeployBot(Target):
         ]
         items: List[Dict[str, Any]] = []
         for kind, path, describe in sources:
-            if request.dry_run:
-                self.http.request("GET", path, params={"limit": PAGE_SIZE})
-                continue
-            for entry in self._all(path, {}):
+            # When requests are only shown, each of the four reads is.
+            for entry in self.stand_in(request, lambda path=path: list(self._all(path, {})), [], show=True):
                 name, detail = describe(entry)
                 items.append({"kind": kind, "id": as_id(entry.get("id")), "name": name, "detail": detail,
                               "raw": dict(entry)})
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         return self.result(request, items=items)
 
     # -- paging ----------------------------------------------------------------------
     def _pages(self, path: str, filters: Mapping[str, Any]) -> Iterator[List[Dict[str, Any]]]:
         """Pages of a list endpoint: limit=50, then after=meta.next until it is null."""
-        after: Any = None
-        seen = set()
-        while True:
-            query = {**filters, "limit": PAGE_SIZE}
-            if after is not None:
-                query["after"] = after
-            data = self.http.request("GET", path, params=query).json()
-            if data is None:  # dry run
-                return
-            if isinstance(data, list):  # tolerate a bare list: one page
-                yield [e for e in data if isinstance(e, dict)]
-                return
-            if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
-                raise ApiError(f"unexpected response from DeployBot {path}: expected "
-                               f"{{\"meta\": ..., \"entries\": [...]}}, got {json.dumps(data)[:200]}")
-            entries = [e for e in data["entries"] if isinstance(e, dict)]
+        for entries, _ in cursor_pages(self.http, path, PAGE_SIZE, f"DeployBot {path}", filters):
             yield entries
-            after = (data.get("meta") or {}).get("next")
-            if after is None or not entries or str(after) in seen:  # seen: never loop on a bad cursor
-                return
-            seen.add(str(after))
 
     def _all(self, path: str, filters: Mapping[str, Any]) -> Iterator[Dict[str, Any]]:
         for entries in self._pages(path, filters):
@@ -439,7 +346,4 @@ class DeployBot(Target):
 
     @staticmethod
     def _object(data: Any, what: str) -> Dict[str, Any]:
-        if not isinstance(data, dict):
-            raise ApiError(f"unexpected response from DeployBot for {what}: expected a JSON object, "
-                           f"got {json.dumps(data)[:200]}")
-        return data
+        return expect_object(data, f"DeployBot for {what}")

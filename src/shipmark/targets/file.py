@@ -8,7 +8,10 @@ from typing import Any, ClassVar, Dict
 
 from shipmark.errors import ApiError
 from shipmark.models import Result, Status
+from shipmark.operations import WRITE_OPERATIONS
 from shipmark.targets.base import Request, Target, TargetConfig
+from shipmark.targets.params import Param
+from shipmark.targets.status import StatusMap
 
 
 class FileConfig(TargetConfig):
@@ -20,7 +23,9 @@ class FileConfig(TargetConfig):
 class FileTarget(Target):
     type = "file"
     config_model = FileConfig
-    status_map = {status: status.value for status in Status}
+    status_map = StatusMap({status: status.value for status in Status})
+    # Any --param is recorded as it is given.
+    params = (Param("any KEY=VALUE", tuple(sorted(WRITE_OPERATIONS)), prefix=""),)
 
     def _append(self, request: Request) -> Result:
         record: Dict[str, Any] = {"operation": request.operation, **request.event.to_json_dict()}
@@ -30,10 +35,7 @@ class FileTarget(Target):
             record["options"] = {**extras, **request.params}
         line = json.dumps(record, sort_keys=True, ensure_ascii=False)
         path = Path(os.path.expanduser(self.config.path))
-        if request.dry_run:
-            if self.http.show_request:
-                self.http.show_request(f"append to {path}:\n  {line}")
-            return self.result(request, message="dry run: nothing written")
+        self.hold_back(request, f"append to {path}:\n  {line}", "nothing written")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # One write() of a whole line keeps concurrent appends from interleaving.

@@ -1,9 +1,9 @@
 """The `releasebits` target: records finished deployments of one component.
 
-ReleaseBits (seed: /work/shared/seeds/releasebits.md, API.md section 1) keeps
-deployment records only: `POST /components/{slug}/deployments/` adds one, and
-`GET /components/{slug}/deployments` returns them all as a bare JSON array. There
-is no update, no per-record read and no dedupe key, so:
+ReleaseBits keeps deployment records only (see docs/targets/releasebits.md):
+`POST /components/{slug}/deployments/` adds one, and `GET /components/{slug}/deployments`
+returns them all as a bare JSON array. There is no update, no per-record read and no
+dedupe key, so:
 
 - only final states can be sent (a POST always adds a record; a "started" record
   could never be finished);
@@ -14,13 +14,16 @@ from __future__ import annotations
 
 
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
-from urllib.parse import urljoin, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import field_validator
 
-from shipmark.errors import ApiError, UnsupportedError, UsageError
+from shipmark.errors import UnsupportedError, UsageError
 from shipmark.models import Result, Status, parse_iso8601, utc_iso
 from shipmark.targets.base import Request, Target, TargetConfig, segment
+from shipmark.targets.items import ListItem
+from shipmark.targets.paging import link_pages
+from shipmark.targets.status import StatusMap
+from shipmark.targets.values import as_id, expect_list
 
 EVENT_KEY_FIELD = "shipmark_event_key"
 # The documented API has no paging; these bound the defensive Link-header paging.
@@ -34,8 +37,10 @@ class ReleaseBitsConfig(TargetConfig):
     default_url: ClassVar[Optional[str]] = "https://api.releasebits.com"
     url_required: ClassVar[bool] = True
 
+    token_required: ClassVar[bool] = True  # every ReleaseBits request is authenticated
+    token_hint: ClassVar[str] = "a ReleaseBits API token (from /account/tokens)"
+
     component: str
-    token: SecretStr  # every ReleaseBits request is authenticated
 
     @field_validator("component")
     @classmethod
@@ -44,27 +49,22 @@ class ReleaseBitsConfig(TargetConfig):
             raise ValueError("must be the component's URL slug (e.g. web), not empty")
         return value
 
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("is empty: set it to a ReleaseBits API token (from /account/tokens)")
-        return value
-
 
 class ReleaseBits(Target):
     type = "releasebits"
     config_model = ReleaseBitsConfig
-    # `result` is free text in the seed (only "success" shown): shipmark sends its own words.
-    status_map = {
+    # `result` is free text in the service's API (only "success" is shown there): shipmark
+    # sends its own words, and reads them back.
+    status_map = StatusMap({
         Status.QUEUED: None,
         Status.IN_PROGRESS: None,
         Status.SUCCESS: "success",
         Status.FAILURE: "failure",
         Status.CANCELLED: "cancelled",
         Status.SKIPPED: "skipped",
-    }
+    })
     supports_lookup = True
+    param_note = "its fields come from --version, -e, --host, --name, --meta and the CI context"
 
     config: ReleaseBitsConfig
 
@@ -78,7 +78,7 @@ class ReleaseBits(Target):
 
     # -- paths -------------------------------------------------------------
     def _create_path(self) -> str:
-        # The seed's POST has a trailing slash; its GET has none.
+        # The API's POST has a trailing slash; its GET has none.
         return f"/components/{segment(self.config.component)}/deployments/"
 
     def _list_path(self) -> str:
@@ -87,11 +87,6 @@ class ReleaseBits(Target):
     # -- validation before anything is sent -----------------------------------
     def check(self, request: Request) -> None:
         super().check(request)
-        if request.params:
-            raise UsageError(
-                f"--param {', '.join(sorted(request.params))}: releasebits takes no --param "
-                "(valid: none); its fields come from --version, -e, --host, --name, --meta and the CI context"
-            )
         if request.operation != "deploy":
             return
         status = request.event.status
@@ -113,13 +108,11 @@ class ReleaseBits(Target):
 
         def send() -> Result:
             resp = self.http.request("POST", self._create_path(), json=body)
-            if resp.dry_run:
-                return self.result(request, url=self._list_url(), message="dry run: not sent")
             data = resp.json()
             record_id = data.get("id") if isinstance(data, dict) else None
             return self.result(
                 request,
-                id=str(record_id) if record_id is not None else None,
+                id=as_id(record_id),
                 url=self._list_url(),
                 status_code=resp.status_code,
                 message=None if record_id is not None else "recorded; the response carried no id",
@@ -178,7 +171,7 @@ class ReleaseBits(Target):
                 record_id = record.get("id")
                 return self.result(
                     request,
-                    id=str(record_id) if record_id is not None else None,
+                    id=as_id(record_id),
                     url=self._list_url(),
                     status_code=status_code,
                     message="already recorded",
@@ -198,27 +191,25 @@ class ReleaseBits(Target):
             return request.limit > 0 and sum(1 for r in records if matches(r)) >= request.limit
 
         records, status_code = self._fetch(enough, max_pages=MAX_PAGES)
-        if request.dry_run:
-            return self.result(request, items=[], message="dry run: not sent")
         # Newest first, then --limit: `list -e production --limit 1` is the current deployment.
         items = sorted((self._item(r) for r in records if matches(r)), key=_newest_first)
         if request.limit:
             items = items[: request.limit]
         return self.result(request, items=items, status_code=status_code)
 
-    def _item(self, record: Dict[str, Any]) -> Dict[str, Any]:
+    def _item(self, record: Dict[str, Any]) -> ListItem:
         word = record.get("result")
         record_id = record.get("id")
-        return {
-            "id": str(record_id) if record_id is not None else None,
-            "status": _normalize(word),
-            "version": record.get("version"),
-            "environment": record.get("stage"),
-            "commit": record.get("commit_sha"),
-            "created_at": record.get("finished_at") or record.get("started_at"),
-            "url": None,  # the API has no per-record address
-            "raw": record,
-        }
+        return ListItem(
+            id=as_id(record_id),
+            status=self.shown_status(word),
+            version=record.get("version"),
+            environment=record.get("stage"),
+            commit=record.get("commit_sha"),
+            created_at=record.get("finished_at") or record.get("started_at"),
+            url=None,  # the API has no per-record address
+            raw=record,
+        )
 
     # -- check --online ----------------------------------------------------
     def probe(self) -> str:
@@ -231,29 +222,16 @@ class ReleaseBits(Target):
 
     def _fetch(self, enough: Callable[[List[Dict[str, Any]]], bool],
                max_pages: int) -> Tuple[List[Dict[str, Any]], Optional[int]]:
-        """GET the component's deployments, following a Link rel="next" header if one appears.
+        """GET the component's deployments, until ``enough`` of them or ``max_pages``.
 
-        The seed documents one complete array; paging is followed only defensively,
-        and only to the same origin (the token goes with every request).
+        The API returns one complete array; a Link rel="next" header is followed only defensively.
         """
         records: List[Dict[str, Any]] = []
-        path: Optional[str] = self._list_path()
-        seen = set()
         status_code: Optional[int] = None
-        pages = 0
-        while path and pages < max_pages:
-            pages += 1
-            seen.add(self.http.url(path))
-            resp = self.http.request("GET", path)
-            if resp.dry_run:
-                return [], None
+        for page, resp in link_pages(self.http, self._list_path(), _records_in, max_pages):
             status_code = resp.status_code
-            records.extend(_records_of(resp.json(), resp.url))
+            records.extend(page)
             if enough(records):
-                break
-            link = next((v for k, v in resp.headers.items() if k.lower() == "link"), "")
-            path = _next_link(link, resp.url, self.http.base_url)
-            if path is not None and self.http.url(path) in seen:
                 break
         return records, status_code
 
@@ -280,47 +258,11 @@ def _error_parser(component: str) -> Callable[[int, str, str], str]:
     return parse
 
 
-def _records_of(data: Any, url: str) -> List[Dict[str, Any]]:
-    if isinstance(data, dict):
-        for key in _ENVELOPE_KEYS:
-            if isinstance(data.get(key), list):
-                data = data[key]
-                break
-    if not isinstance(data, list):
-        from shipmark.redact import redact
-
-        raise ApiError(f"unexpected response from {redact(url)}: expected a JSON array of deployments, "
-                       f"got {type(data).__name__ if data is not None else 'an empty body'}")
-    return [record for record in data if isinstance(record, dict)]
+def _records_in(resp: Any) -> List[Dict[str, Any]]:
+    return expect_list(resp.json(), resp.url, "a JSON array of deployments", envelopes=_ENVELOPE_KEYS, empty=False)
 
 
-def _next_link(header: str, current_url: str, base_url: str) -> Optional[str]:
-    """The rel="next" URL of an RFC 8288 Link header, if it stays on the target's origin."""
-    for part in header.split(","):
-        if "<" not in part or ">" not in part:
-            continue
-        target, _, params = part.partition(">")
-        rels = [p.strip() for p in params.split(";") if p.strip().lower().startswith("rel=")]
-        if not any("next" in r.split("=", 1)[1].strip("\"' ").lower().split() for r in rels):
-            continue
-        url = urljoin(current_url, target.strip().lstrip("<").strip())
-        here, base = urlsplit(url), urlsplit(base_url)
-        if (here.scheme, here.netloc) != (base.scheme, base.netloc):
-            return None  # never send the token to another host
-        return url
-    return None
-
-
-_REVERSE_STATUS = {"success": "success", "failure": "failure", "cancelled": "cancelled", "skipped": "skipped"}
-
-
-def _normalize(word: Any) -> Optional[str]:
-    if word is None:
-        return None
-    return _REVERSE_STATUS.get(str(word).strip().lower(), str(word))
-
-
-def _newest_first(item: Dict[str, Any]) -> Tuple[int, float]:
+def _newest_first(item: ListItem) -> Tuple[int, float]:
     # Records without a readable time keep their order, after the dated ones (sorted is stable).
-    when = parse_iso8601(item.get("created_at"))
+    when = parse_iso8601(item.created_at)
     return (0, -when.timestamp()) if when else (1, 0.0)
