@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from shipmark.ci.providers import PROVIDER_MODULES, PROVIDERS, provider_names
+from shipmark.ci.providers import PROVIDER_MODULES, all_providers, provider_names
 
 # Every CI system shipmark plans to recognise, in the order they must be tried:
 # each look-alike before what it imitates (Gitea before GitHub, Harness before
@@ -36,7 +36,7 @@ def test_look_alikes_come_before_what_they_imitate():
 
 def test_every_provider_module_has_the_interface():
     assert provider_names() == PROVIDER_MODULES  # NAME is the module's name
-    for provider in PROVIDERS:
+    for provider in all_providers():
         assert callable(provider.detect) and callable(provider.read)
 
 
