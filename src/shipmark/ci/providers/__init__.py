@@ -22,6 +22,11 @@ PROVIDER_MODULES = (
     "gitea_actions",  # before github_actions: Gitea also sets GITHUB_ACTIONS
     "github_actions",
     "gitlab_ci",
+    "harness",  # before drone: Harness also sets DRONE_*
+    "woodpecker",
+    "drone",
+    "vela",
+    "screwdriver",
     "circleci",
     "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
