@@ -28,6 +28,12 @@ PROVIDER_MODULES = (
     "vela",
     "screwdriver",
     "circleci",
+    "azure_pipelines",
+    "bitbucket_pipelines",
+    "buildkite",
+    "travis_ci",
+    "teamcity",
+    "bamboo",
     "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
 
