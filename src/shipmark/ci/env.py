@@ -6,9 +6,9 @@ import re
 from typing import Mapping, Optional
 
 # A value that is nothing but an unexpanded placeholder: Azure `$(Var)`, shell or
-# GitHub `${...}` / `${{ ... }}`, Windows `%VAR%`. Only whole values count, so a
-# URL holding `%20` is never mistaken for one.
-_PLACEHOLDER = re.compile(r"\$\(.*\)|\$\{.*\}|%[A-Za-z_][A-Za-z0-9_.()-]*%", re.DOTALL)
+# GitHub `${...}` / `${{ ... }}` / `$VAR` (Cloud Build substitutions too), Windows
+# `%VAR%`. Only whole values count, so a URL holding `%20` is never mistaken for one.
+_PLACEHOLDER = re.compile(r"\$\(.*\)|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_.()-]*%", re.DOTALL)
 
 
 class Value(str):

@@ -214,3 +214,9 @@ def test_bitbucket_abbreviated_destination_sha_is_completed_by_git(detect, git_r
            "BITBUCKET_BRANCH": "feature", "BITBUCKET_PR_DESTINATION_COMMIT": git_repo.head[:12]}
     ctx, _ = detect(env, cwd=git_repo.path)
     assert ctx.pr_base_sha == git_repo.head
+
+
+def test_codebuild_outside_webhook_builds_asks_git(detect, git_repo):
+    ctx, notes = detect({"CODEBUILD_BUILD_ID": "shop:1"}, cwd=git_repo.path)
+    assert (ctx.ci_name, ctx.commit, ctx.branch) == ("aws_codebuild", git_repo.head, "main")
+    assert len(notes) == 2

@@ -34,6 +34,12 @@ PROVIDER_MODULES = (
     "travis_ci",
     "teamcity",
     "bamboo",
+    "aws_codebuild",
+    "google_cloud_build",
+    "semaphore",
+    "appveyor",
+    "codefresh",
+    "bitrise",
     "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
 
