@@ -13,7 +13,7 @@ from .facts import Candidates, ProviderFacts, candidates
 from .git import CHECKOUT_DIR_VARIABLES, GitRepository
 from .overrides import read_overrides
 from .providers import match_provider
-from .refs import full_sha_lowercased, normalize_branch, normalize_tag, pr_number
+from .refs import full_sha_lowercased, normalize_branch, normalize_tag, pr_number, tag_from_ref
 from .urls import clean_repository_url, slug_from_path, slug_from_url, strip_credentials
 
 if TYPE_CHECKING:  # models imports pydantic; keep `import shipmark.ci` light
@@ -89,6 +89,10 @@ def detect_context_with_sources(
     # --- provider values, each through its key's rule ---
     commit, commit_source = first_sha(facts.commit)
     tag = _first(facts.tag, normalize_tag)
+    if tag[0] is None and not is_pr:
+        # A `refs/tags/<t>` ref in a branch variable is a tag checkout (the providers
+        # without a tag variable of their own name tags this way).
+        tag = _first(facts.branch, _tag_of_ref)
     branch = _first(facts.branch, normalize_branch)
     if is_pr:  # every pr* key stays null otherwise
         out.set("pr", *_first(facts.pr, pr_number))
@@ -172,6 +176,10 @@ class _Result:
             value = str(value) or None  # plain text; an empty string never reaches the object
         self.values[key] = value
         self.sources[key] = source if value is not None else None
+
+
+def _tag_of_ref(value: Optional[str]) -> Optional[str]:
+    return normalize_tag(value) if tag_from_ref(value) else None
 
 
 def _as_is(value: Optional[str]) -> Optional[str]:

@@ -40,9 +40,17 @@ PROVIDER_MODULES = (
     "appveyor",
     "codefresh",
     "bitrise",
+    "cirrus_ci",
+    "buddy",
+    "heroku",
+    "netlify",
+    "vercel",
+    "cloudflare_pages",
+    "codeship",
+    "jetbrains_space",
+    "wercker",
     "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
-
 
 
 def _provider(name: str):
