@@ -1,4 +1,5 @@
-"""Harness CI: https://developer.harness.io/docs/continuous-integration/troubleshoot-ci/ci-env-var
+"""Harness CI:
+https://developer.harness.io/continuous-integration/troubleshooting-and-resources/troubleshoot-harness-ci/ci-env-var
 
 Harness exports Drone's DRONE_* names next to its own, so it is matched before
 Drone.
