@@ -101,3 +101,17 @@ def test_format_aligns_columns_and_marks_nulls():
 def test_context_values_are_plain_strings(empty_dir):
     ctx = detect_context(env={"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main"}, cwd=str(empty_dir))
     assert type(ctx.branch) is str
+
+
+def test_the_variable_that_made_a_pr_build_is_named(empty_dir):
+    """A build of a merged branch that still carries a PR variable shows which one."""
+    env = {"CIRCLECI": "true", "CIRCLE_BRANCH": "main", "CIRCLE_PULL_REQUEST": "https://github.com/acme/shop/pull/9"}
+    rows = explained(env, empty_dir)
+    assert rows["is_pr"] == (True, "CIRCLE_PULL_REQUEST")
+    assert rows["pr"] == ("9", "CIRCLE_PULL_REQUEST")
+
+
+def test_a_tag_ref_in_a_branch_variable_is_explained_as_such(empty_dir):
+    rows = explained({"JB_SPACE_EXECUTION_NUMBER": "3", "JB_SPACE_GIT_BRANCH": "refs/tags/v2"}, empty_dir)
+    assert rows["tag"] == ("v2", "JB_SPACE_GIT_BRANCH")
+    assert rows["branch"] == (None, None)

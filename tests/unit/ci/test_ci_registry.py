@@ -48,7 +48,7 @@ def test_every_provider_module_has_the_interface():
         ({"GITLAB_CI": "true", "JENKINS_URL": "http://jenkins/"}, "gitlab_ci"),
         ({"GITHUB_ACTION": "__run_2"}, "github_actions"),
         ({"JENKINS_URL": "http://jenkins/"}, "jenkins"),
-        ({"HARNESS_BUILD_ID": "7", "DRONE": "true"}, "harness"),  # Harness also sets Drone's marker
+        ({"HARNESS_BUILD_ID": "7", "DRONE": "true"}, "harness"),  # Harness sets Drone's marker too
         ({"DRONE": "true"}, "drone"),
         ({"CI": "woodpecker", "DRONE": "true"}, "woodpecker"),
         ({"CI": "Woodpecker"}, "woodpecker"),

@@ -1,4 +1,5 @@
-"""Codeship: https://docs.cloudbees.com/docs/cloudbees-codeship/latest/pro-builds-and-configuration/environment-variables
+"""Codeship:
+https://docs.cloudbees.com/docs/cloudbees-codeship/latest/pro-builds-and-configuration/environment-variables
 
 Codeship Pro exports CI_PR_NUMBER as `0` outside pull request builds.
 """

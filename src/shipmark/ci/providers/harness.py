@@ -38,7 +38,8 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     facts.build = env.first("CI_BUILD_NUMBER", "DRONE_BUILD_NUMBER")
     facts.build_url = env.first("CI_BUILD_LINK", "DRONE_BUILD_LINK")
     facts.pipeline_id = env.get("HARNESS_EXECUTION_ID")
-    repository_url = env.first("CI_REPO_REMOTE", "CI_REMOTE_URL", "CI_REPO_LINK", "DRONE_GIT_HTTP_URL", "DRONE_REMOTE_URL")
+    repository_url = env.first(
+        "CI_REPO_REMOTE", "CI_REMOTE_URL", "CI_REPO_LINK", "DRONE_GIT_HTTP_URL", "DRONE_REMOTE_URL")
     facts.repository_url = repository_url
     # CI_REPO is `owner/repo` on some connectors and the bare name on others.
     facts.slug = (env.get("CI_REPO"), slug_from_url(repository_url))
