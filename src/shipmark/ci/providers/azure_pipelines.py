@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from ..env import Env, sourced
+from ..env import Env, source_of, sourced
 from ..facts import ProviderFacts
 from ..refs import is_pr_merge_ref, tag_from_ref
 from ..urls import slug_from_url
@@ -21,15 +21,18 @@ def detect(env: Env) -> bool:
 
 
 def _build_url(env: Env) -> Optional[str]:
-    collection, project, build_id = (
-        env.get("SYSTEM_TEAMFOUNDATIONCOLLECTIONURI"), env.get("SYSTEM_TEAMPROJECT"), env.get("BUILD_BUILDID"))
+    # The collection URI and project name, or else the server URI and project id: both
+    # address the same page.
+    collection = env.first("SYSTEM_TEAMFOUNDATIONCOLLECTIONURI", "SYSTEM_TEAMFOUNDATIONSERVERURI")
+    project = env.first("SYSTEM_TEAMPROJECT", "SYSTEM_TEAMPROJECTID")
+    build_id = env.get("BUILD_BUILDID")
     if not (collection and project and build_id):
         return None
     from urllib.parse import quote  # only for Azure jobs
 
     # The collection URI ends with `/`; project names may hold spaces.
     url = f"{collection.rstrip('/')}/{quote(project)}/_build/results?buildId={quote(build_id)}"
-    return sourced(url, "$SYSTEM_TEAMFOUNDATIONCOLLECTIONURI$SYSTEM_TEAMPROJECT/_build/results?buildId=$BUILD_BUILDID")
+    return sourced(url, f"${source_of(collection)}${source_of(project)}/_build/results?buildId=$BUILD_BUILDID")
 
 
 def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:

@@ -33,7 +33,7 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     pr = env.get("_PR_NUMBER")
     facts = ProviderFacts(commit=env.get("COMMIT_SHA"), tag=env.get("TAG_NAME"), is_pr=pr)
     if pr:
-        facts.branch = env.get("_HEAD_BRANCH")
+        facts.branch = (env.get("_HEAD_BRANCH"), env.get("BRANCH_NAME"))  # both the head on PR triggers
         facts.pr = pr
         facts.pr_base_branch = env.get("_BASE_BRANCH")
     else:
