@@ -2,6 +2,9 @@
 
     from shipmark.ci import detect_context
     ctx = detect_context(env=None, cwd=None, warn=None)  # -> shipmark.models.Context
+
+    from shipmark.ci.explain import explain_context, format_explanation
+    rows = explain_context(env=None)  # -> [(key, value, where the value came from)]
 """
 from __future__ import annotations
 

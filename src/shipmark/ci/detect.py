@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Callable, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
 
-from .env import Env
+from .env import Env, source_of
 from .facts import Candidates, ProviderFacts, candidates
 from .git import CHECKOUT_DIR_VARIABLES, GitRepository
 from .overrides import read_overrides
 from .providers import match_provider
-from .refs import full_sha_lowercased, normalize_branch, normalize_tag, pr_number
+from .refs import full_sha_lowercased, normalize_branch, normalize_tag, pr_number, tag_from_ref
 from .urls import clean_repository_url, slug_from_path, slug_from_url, strip_credentials
 
 if TYPE_CHECKING:  # models imports pydantic; keep `import shipmark.ci` light
@@ -37,108 +37,162 @@ def detect_context(
     provider's checkout directory). ``warn`` receives stderr notes. Raises
     ``ConfigError`` for an invalid SHIPMARK_* override.
     """
+    return detect_context_with_sources(env, cwd, warn)[0]
+
+
+def detect_context_with_sources(
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[str] = None,
+    warn: Optional[Warn] = None,
+) -> Tuple["Context", Dict[str, Optional[str]]]:
+    """The context, and for each key where its value came from (None for null keys)."""
     from ..models import Context
 
     reader = Env(env)
     warn = warn or _note_to_stderr
+    reader.trace = []
     provider = match_provider(reader)
-    # CI only says "some CI" when no provider matched; it never picks or vetoes one
-    # (some setups export CI=false inside a real provider).
-    is_ci = provider is not None or reader.is_set("CI")
+    detected_by = ", ".join(dict.fromkeys(reader.trace))
+    reader.trace = None
     git = GitRepository(
         [str(cwd) if cwd is not None else os.getcwd()] + [reader.get(name) for name in CHECKOUT_DIR_VARIABLES]
     )
     overrides = read_overrides(reader, git, warn)
     facts = provider.read(reader, warn) if provider is not None else ProviderFacts()
+    out = _Result(Context.keys())
 
-    def first_sha(values: Candidates) -> Optional[str]:
+    if provider is not None:
+        out.set("ci_name", provider.NAME, f"{provider.NAME} matched on {detected_by}")
+        out.set("is_ci", True, f"{provider.NAME} matched")
+    elif reader.is_set("CI"):
+        # CI only says "some CI" when no provider matched; it never picks or vetoes one
+        # (some setups export CI=false inside a real provider).
+        out.set("is_ci", True, "CI (no known provider matched)")
+    else:
+        out.set("is_ci", False, "no provider matched and CI is unset")
+    is_ci = bool(out.values["is_ci"])
+    is_pr = bool(facts.is_pr)
+    out.set("is_pr", is_pr, source_of(facts.is_pr) if is_pr else None)
+
+    def first_sha(values: Candidates) -> Tuple[Optional[str], Optional[str]]:
         # Full shas pass; other values only if git resolves them; else the next source.
         for value in candidates(values):
             if value:
-                sha = full_sha_lowercased(value) or git.resolve_commit(value)
+                sha = full_sha_lowercased(value)
                 if sha:
-                    return sha
-        return None
-
-    ctx: Dict[str, object] = {key: None for key in Context.keys()}
-    ctx["ci_name"] = provider.NAME if provider is not None else None
-    ctx["is_ci"] = is_ci
-    ctx["is_pr"] = is_pr = facts.is_pr
+                    return sha, source_of(value)
+                sha = git.resolve_commit(value)
+                if sha:
+                    return sha, f"{source_of(value) or value} resolved by git rev-parse"
+        return None, None
 
     # --- provider values, each through its key's rule ---
-    commit = first_sha(facts.commit)
-    source = "env" if commit else None
+    commit, commit_source = first_sha(facts.commit)
     tag = _first(facts.tag, normalize_tag)
+    if tag[0] is None and not is_pr:
+        # A `refs/tags/<t>` ref in a branch variable is a tag checkout (the providers
+        # without a tag variable of their own name tags this way).
+        tag = _first(facts.branch, _tag_of_ref)
     branch = _first(facts.branch, normalize_branch)
     if is_pr:  # every pr* key stays null otherwise
-        ctx["pr"] = _first(facts.pr, pr_number)
-        ctx["pr_head_branch"] = branch
-        ctx["pr_base_branch"] = _first(facts.pr_base_branch, normalize_branch)
-        ctx["pr_merge_ref"] = facts.pr_merge_ref
+        out.set("pr", *_first(facts.pr, pr_number))
+        out.set("pr_head_branch", *branch)
+        out.set("pr_base_branch", *_first(facts.pr_base_branch, normalize_branch))
+        out.set("pr_merge_ref", *_first(facts.pr_merge_ref, _as_is))
         # PR shas only from their own variables, never from commit or git history: a
         # one-commit clone has no history, and the answer must not depend on clone depth.
-        ctx["pr_head_sha"] = first_sha(facts.pr_head_sha)
-        ctx["pr_base_sha"] = first_sha(facts.pr_base_sha)
-        ctx["pr_merge_base_sha"] = first_sha(facts.pr_merge_base_sha)
-    ctx["build"] = facts.build
-    ctx["build_url"] = strip_credentials(facts.build_url)
-    ctx["pipeline_id"] = facts.pipeline_id
-    ctx["job"] = facts.job
-    ctx["job_url"] = strip_credentials(facts.job_url)
+        out.set("pr_head_sha", *first_sha(facts.pr_head_sha))
+        out.set("pr_base_sha", *first_sha(facts.pr_base_sha))
+        out.set("pr_merge_base_sha", *first_sha(facts.pr_merge_base_sha))
+    for key in ("build", "pipeline_id", "job", "stage", "actor"):
+        out.set(key, *_first(getattr(facts, key), _as_is))
+    for key in ("build_url", "job_url"):
+        out.set(key, *_first(getattr(facts, key), strip_credentials))
+    out.set("environment", *_first(facts.environment, _as_is))
+    if overrides.environment:
+        out.set("environment", overrides.environment, "SHIPMARK_ENVIRONMENT")
     repository_url = _first(facts.repository_url, clean_repository_url)
     slug = _first(facts.slug, slug_from_path)
-    ctx["stage"] = facts.stage
-    ctx["environment"] = overrides.environment or facts.environment
-    ctx["actor"] = facts.actor
 
     # --- overrides (never touch ci_name, is_ci, is_pr or pr* keys) ---
     if overrides.commit:
-        commit, source = overrides.commit, "override"
+        commit, commit_source = overrides.commit, "SHIPMARK_COMMIT"
     if overrides.tag:
-        tag = overrides.tag
+        tag = (overrides.tag, overrides.tag_source)
     if overrides.branch:
-        branch = overrides.branch
+        branch = (overrides.branch, "SHIPMARK_BRANCH")
     # A branch equal to the tag is the tag in the branch slot (several CIs fill both on
     # tag builds); overrides are exempt.
-    if branch is not None and branch == tag and not overrides.branch:
-        branch = None
+    if branch[0] is not None and branch[0] == tag[0] and not overrides.branch:
+        branch = (None, None)
 
     # --- git, only for keys every other source left null ---
+    source = "env" if commit else None
+    if overrides.commit:
+        source = "override"
     if commit is None and (provider is None or facts.commit_from_git):
         commit = git.head()
         if commit:
-            source = "git"
+            source, commit_source = "git", "git rev-parse --verify HEAD^{commit}"
             if is_ci:
                 warn(f"commit {commit} comes from git HEAD, not from a CI variable; detached heads can make it wrong")
-    if tag is None and not is_ci:
-        tag = git.tag()  # one-commit CI clones lack tags: never from git in CI
-    if branch is None and (provider is None or facts.branch_from_git) and not (is_ci and (is_pr or tag)):
-        branch = git.branch()
-        if branch and branch == tag:
-            branch = None
-        if branch and is_ci:
-            warn(f"branch {branch} comes from git, not from a CI variable; detached heads can make it wrong")
-    if repository_url is None or slug is None:
+    if tag[0] is None and not is_ci:
+        tag = (git.tag(), "git tag --points-at HEAD")  # one-commit CI clones lack tags: never from git in CI
+    if branch[0] is None and (provider is None or facts.branch_from_git) and not (is_ci and (is_pr or tag[0])):
+        branch = (git.branch(), "git symbolic-ref HEAD, else the one origin branch at HEAD")
+        if branch[0] and branch[0] == tag[0]:
+            branch = (None, None)
+        if branch[0] and is_ci:
+            warn(f"branch {branch[0]} comes from git, not from a CI variable; detached heads can make it wrong")
+    if repository_url[0] is None or slug[0] is None:
         remote = git.remote_url()
-        repository_url = repository_url or clean_repository_url(remote)
-        slug = slug or slug_from_url(remote)
+        remote_source = "git remote get-url origin"
+        if repository_url[0] is None:
+            repository_url = (clean_repository_url(remote), remote_source)
+        if slug[0] is None:
+            slug = (slug_from_url(remote), remote_source)
 
-    ctx.update(commit=commit, source=source, tag=tag, branch=branch, repository_url=repository_url, slug=slug)
+    out.set("commit", commit, commit_source)
+    out.set("source", source, commit_source)
+    for key, pair in (("tag", tag), ("branch", branch), ("repository_url", repository_url), ("slug", slug)):
+        out.set(key, *pair)
 
     if source == "env":
-        _warn_if_checkout_differs(git, commit, ctx["pr_head_sha"], warn)
+        _warn_if_checkout_differs(git, commit, out.values["pr_head_sha"], warn)
 
-    # An empty string must never reach the object: unknown is null.
-    return Context(**{key: (None if value == "" else value) for key, value in ctx.items()})
+    return Context(**out.values), out.sources
 
 
-def _first(values: Candidates, rule: Callable[[Optional[str]], Optional[str]]) -> Optional[str]:
-    """The first candidate that passes ``rule`` (which also normalizes it)."""
+class _Result:
+    """Context values as plain data, each with where it came from."""
+
+    def __init__(self, keys: List[str]):
+        self.values: Dict[str, object] = {key: None for key in keys}
+        self.values.update(is_ci=False, is_pr=False)
+        self.sources: Dict[str, Optional[str]] = {key: None for key in keys}
+
+    def set(self, key: str, value: object, source: Optional[str]) -> None:
+        if isinstance(value, str):
+            value = str(value) or None  # plain text; an empty string never reaches the object
+        self.values[key] = value
+        self.sources[key] = source if value is not None else None
+
+
+def _tag_of_ref(value: Optional[str]) -> Optional[str]:
+    return normalize_tag(value) if tag_from_ref(value) else None
+
+
+def _as_is(value: Optional[str]) -> Optional[str]:
+    return value
+
+
+def _first(values: Candidates, rule: Callable[[Optional[str]], Optional[str]]) -> Tuple[Optional[str], Optional[str]]:
+    """The first candidate that passes ``rule`` (which also normalizes it), and its source."""
     for value in candidates(values):
         result = rule(value)
         if result:
-            return result
-    return None
+            return result, source_of(value)
+    return None, None
 
 
 def _warn_if_checkout_differs(git: GitRepository, commit: Optional[str], pr_head_sha: object, warn: Warn) -> None:

@@ -6,9 +6,46 @@ import re
 from typing import Mapping, Optional
 
 # A value that is nothing but an unexpanded placeholder: Azure `$(Var)`, shell or
-# GitHub `${...}` / `${{ ... }}`, Windows `%VAR%`. Only whole values count, so a
-# URL holding `%20` is never mistaken for one.
-_PLACEHOLDER = re.compile(r"\$\(.*\)|\$\{.*\}|%[A-Za-z_][A-Za-z0-9_.()-]*%", re.DOTALL)
+# GitHub `${...}` / `${{ ... }}` / `$VAR` (Cloud Build substitutions too), Windows
+# `%VAR%`. Only whole values count, so a URL holding `%20` is never mistaken for one.
+_PLACEHOLDER = re.compile(r"\$\(.*\)|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_.()-]*%", re.DOTALL)
+
+
+class Value(str):
+    """Text that remembers where it came from, so `context --explain` can say why.
+
+    A plain ``str`` everywhere else; ``source`` names a variable, an event field or
+    how the value was put together.
+    """
+
+    source: Optional[str] = None
+
+
+def sourced(text: Optional[str], source: Optional[str]) -> Optional[Value]:
+    """``text`` tagged with ``source``; None stays None."""
+    if text is None:
+        return None
+    value = Value(text)
+    value.source = source
+    return value
+
+
+def source_of(value: object) -> Optional[str]:
+    return getattr(value, "source", None)
+
+
+def _placeholder(part: str) -> str:
+    source = source_of(part)
+    if source is None:
+        return str(part)  # a literal piece
+    return f"${source}" if source.isidentifier() else f"{{{source}}}"
+
+
+def joined(separator: str, *parts: Optional[str]) -> Optional[Value]:
+    """``a<sep>b...`` when every part is set (``owner/repo``), its source a template such as ``$OWNER/$NAME``."""
+    if any(not part for part in parts):
+        return None
+    return sourced(separator.join(str(part) for part in parts), separator.join(_placeholder(part) for part in parts))
 
 
 class Env:
@@ -20,6 +57,8 @@ class Env:
     """
 
     def __init__(self, mapping: Optional[Mapping[str, str]] = None, *, case_insensitive: Optional[bool] = None):
+        # Names of the set variables read so far, while a detection is being traced.
+        self.trace: Optional[list] = None
         self._mapping: Mapping[str, str] = os.environ if mapping is None else mapping
         if case_insensitive is None:
             case_insensitive = os.name == "nt"
@@ -32,20 +71,22 @@ class Env:
             return self._folded.get(name.upper())
         return self._mapping.get(name)
 
-    def get(self, name: str) -> Optional[str]:
-        """The trimmed value, or None when the variable is unset."""
+    def get(self, name: str) -> Optional[Value]:
+        """The trimmed value (tagged with the variable's name), or None when unset."""
         value = self._raw(name)
         if value is None:
             return None
         value = str(value).strip()
         if not value or value.lower() == "false" or _PLACEHOLDER.fullmatch(value):
             return None
-        return value
+        if self.trace is not None:
+            self.trace.append(name)
+        return sourced(value, name)
 
     def is_set(self, name: str) -> bool:
         return self.get(name) is not None
 
-    def first(self, *names: str) -> Optional[str]:
+    def first(self, *names: str) -> Optional[Value]:
         """The value of the first set variable among ``names``."""
         for name in names:
             value = self.get(name)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
+from .env import Value, sourced
+
 
 class GitHubEvent:
     """Typed access to the few payload fields shipmark uses; absent means None."""
@@ -14,21 +16,33 @@ class GitHubEvent:
     def __init__(self, payload: Optional[Mapping[str, Any]] = None):
         self._payload = payload or {}
 
-    def _get(self, *path: str) -> Any:
+    def _get(self, *path: object) -> Any:
         node: Any = self._payload
         for key in path:
-            if not isinstance(node, Mapping):
+            if isinstance(key, int):  # a list index
+                if not isinstance(node, list) or len(node) <= key:
+                    return None
+                node = node[key]
+            elif isinstance(node, Mapping):
+                node = node.get(key)
+            else:
                 return None
-            node = node.get(key)
         return node
 
-    def text(self, *path: str) -> Optional[str]:
-        """A string or integer field as stripped text; anything else is None."""
+    def has_object(self, *path: object) -> bool:
+        return isinstance(self._get(*path), Mapping)
+
+    def is_empty_list(self, *path: object) -> bool:
+        return self._get(*path) == []
+
+    def text(self, *path: object) -> Optional[Value]:
+        """A string or integer field as stripped text (tagged ``event a.b``); anything else is None."""
         value = self._get(*path)
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             return None
         text = str(value).strip()
-        return text or None
+        where = ".".join(f"[{key}]" if isinstance(key, int) else str(key) for key in path).replace(".[", "[")
+        return sourced(text, f"event {where}") if text else None
 
 
 def load_event(path: Optional[str], warn: Callable[[str], None]) -> GitHubEvent:

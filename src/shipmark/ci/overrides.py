@@ -21,6 +21,7 @@ class Overrides:
         self.commit: Optional[str] = None
         self.branch: Optional[str] = None
         self.tag: Optional[str] = None
+        self.tag_source: Optional[str] = None  # SHIPMARK_TAG, or SHIPMARK_BRANCH holding refs/tags/
         self.environment: Optional[str] = None
 
 
@@ -42,6 +43,7 @@ def read_overrides(env: Env, git: GitRepository, warn: Callable[[str], None]) ->
         if has_space_or_control(tag):
             raise ConfigError("SHIPMARK_TAG must not contain whitespace or control characters")
         overrides.tag = normalize_tag(tag)
+        overrides.tag_source = "SHIPMARK_TAG"
 
     branch = env.get("SHIPMARK_BRANCH")
     if branch is not None:
@@ -51,6 +53,7 @@ def read_overrides(env: Env, git: GitRepository, warn: Callable[[str], None]) ->
         if branch_tag is not None:
             if overrides.tag is None:  # SHIPMARK_TAG, when set, wins over a tag ref here
                 overrides.tag = branch_tag
+                overrides.tag_source = "SHIPMARK_BRANCH"
         else:
             overrides.branch = normalize_branch(branch)
             if overrides.branch is None:

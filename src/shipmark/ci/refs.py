@@ -13,6 +13,7 @@ _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _SHA_ANY_CASE = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _PR_REF = re.compile(r"refs/(?:pull|merge-requests)/([0-9]+)/.+")
 _MERGE_QUEUE = re.compile(r"gh-readonly-queue/(.+)/pr-[0-9]+-[0-9a-f]+")
+_MERGE_QUEUE_PREFIX = "gh-readonly-queue/"
 _GITHUB_PR_REF_NAME = re.compile(r"[0-9]+/(?:merge|head)")
 _DIGITS_AT_END = re.compile(r"(?:^|[/#])([0-9]+)/?$")
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -85,12 +86,20 @@ def normalize_branch(value: Optional[str]) -> Optional[str]:
     if value.startswith("refs/") and not value.startswith(("refs/heads/", "refs/remotes/origin/")):
         return None  # some other ref namespace (refs/notes, refs/changes, ...)
     branch = strip_branch_prefix(value)
-    queued = _MERGE_QUEUE.fullmatch(branch)
-    if queued:
-        branch = queued.group(1)  # a merge-queue branch stands for its base
+    if branch.startswith(_MERGE_QUEUE_PREFIX):
+        branch = _merge_queue_base(branch)  # a merge-queue branch stands for its base
     if not _looks_like_branch(branch):
         return None
     return branch
+
+
+def _merge_queue_base(branch: str) -> str:
+    """``<base>`` of ``gh-readonly-queue/<base>/pr-<n>-<sha>``; with another last part, all before it."""
+    queued = _MERGE_QUEUE.fullmatch(branch)
+    if queued:
+        return queued.group(1)
+    rest = branch[len(_MERGE_QUEUE_PREFIX):]
+    return rest.rpartition("/")[0] or rest
 
 
 def _looks_like_branch(branch: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from .env import joined, source_of, sourced
+
 # Schemes whose userinfo is removed; the `+` forms are spellings of ssh.
 _CREDENTIAL_SCHEMES = ("http", "https", "ssh", "git", "git+ssh", "ssh+git")
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)
@@ -43,10 +45,10 @@ def join_url(base: Optional[str], *parts: Optional[str]) -> Optional[str]:
     """``base/part/part`` without doubled slashes; None if any piece is unset."""
     if not base or any(not part for part in parts):
         return None
-    url = base.rstrip("/")
-    for part in parts:
-        url += "/" + str(part).strip("/")
-    return strip_credentials(url)
+    pieces = [sourced(base.rstrip("/"), source_of(base))]
+    pieces += [sourced(str(part).strip("/"), source_of(part)) for part in parts]
+    url = joined("/", *pieces)
+    return sourced(strip_credentials(url), source_of(url))
 
 
 def slug_from_path(path: Optional[str]) -> Optional[str]:

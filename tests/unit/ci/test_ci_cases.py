@@ -71,7 +71,7 @@ def build_env(path: Path, data: Mapping[str, Any], case: Mapping[str, Any], tmp_
     files_dir = tmp_path / "files"
     files_dir.mkdir()
     for name, content in (case.get("files") or {}).items():
-        (files_dir / name).write_text(content, encoding="utf-8")
+        (files_dir / name).write_text(_expand(content, files_dir), encoding="utf-8")
 
     merged = {**_defaults(data, case).get("env", {}), **(case.get("env") or {})}
     for name, value in merged.items():

@@ -21,6 +21,10 @@ from shipmark.ci.env import Env
         ("${CI_COMMIT_TAG}", None),
         ("${{ github.head_ref }}", None),
         ("%GIT_BRANCH%", None),
+        ("$BRANCH_NAME", None),  # a Cloud Build substitution or shell variable left as is
+        ("$_PR_NUMBER", None),
+        ("$5", "$5"),  # not a variable name
+        ("a$B", "a$B"),
         ("https://host/a%20b/c%2Fd", "https://host/a%20b/c%2Fd"),  # URL escapes are not placeholders
         ("100%", "100%"),
         ("pre-$(x)-post", "pre-$(x)-post"),  # only whole-value placeholders count

@@ -194,3 +194,29 @@ def test_git_refusing_the_directory_is_not_an_error(detect, git_repo, tmp_path, 
     ctx, notes = detect({"CI": "true"}, cwd=git_repo.path)
     assert (ctx.commit, ctx.branch, ctx.repository_url) == (None, None, None)
     assert notes == []
+
+
+def test_teamcity_without_a_branch_parameter_asks_git_with_notes(detect, git_repo):
+    ctx, notes = detect({"TEAMCITY_VERSION": "2024.03"}, cwd=git_repo.path)
+    assert (ctx.ci_name, ctx.commit, ctx.source, ctx.branch) == ("teamcity", git_repo.head, "git", "main")
+    assert len(notes) == 2 and "git HEAD" in notes[0] and "branch main comes from git" in notes[1]
+
+
+def test_buildkite_head_is_resolved_by_git_but_its_branch_never_comes_from_git(detect, git_repo):
+    ctx, notes = detect({"BUILDKITE": "true", "BUILDKITE_COMMIT": "HEAD"}, cwd=git_repo.path)
+    assert (ctx.commit, ctx.source) == (git_repo.head, "env")  # a provider value, completed by git
+    assert ctx.branch is None  # Buildkite always names the branch; git is no source for it
+    assert notes == []
+
+
+def test_bitbucket_abbreviated_destination_sha_is_completed_by_git(detect, git_repo):
+    env = {"BITBUCKET_BUILD_NUMBER": "1", "BITBUCKET_COMMIT": git_repo.head, "BITBUCKET_PR_ID": "3",
+           "BITBUCKET_BRANCH": "feature", "BITBUCKET_PR_DESTINATION_COMMIT": git_repo.head[:12]}
+    ctx, _ = detect(env, cwd=git_repo.path)
+    assert ctx.pr_base_sha == git_repo.head
+
+
+def test_codebuild_outside_webhook_builds_asks_git(detect, git_repo):
+    ctx, notes = detect({"CODEBUILD_BUILD_ID": "shop:1"}, cwd=git_repo.path)
+    assert (ctx.ci_name, ctx.commit, ctx.branch) == ("aws_codebuild", git_repo.head, "main")
+    assert len(notes) == 2

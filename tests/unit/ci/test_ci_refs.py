@@ -41,6 +41,9 @@ SHA256 = "0123456789abcdef" * 4
         ("<default>", None),  # TeamCity
         ("refs/heads/gh-readonly-queue/main/pr-12-" + SHA1, "main"),  # merge queue: its base branch
         ("gh-readonly-queue/release/v2/pr-7-" + SHA1, "release/v2"),
+        ("refs/heads/gh-readonly-queue/main/batch-7", "main"),  # another last part still names the base
+        ("gh-readonly-queue/release/v2/queued", "release/v2"),
+        ("gh-readonly-queue/main", "main"),
         ("refs/notes/commits", None),
         ("", None),
         (None, None),

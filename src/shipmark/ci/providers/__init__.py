@@ -22,23 +22,61 @@ PROVIDER_MODULES = (
     "gitea_actions",  # before github_actions: Gitea also sets GITHUB_ACTIONS
     "github_actions",
     "gitlab_ci",
+    "harness",  # before drone: Harness also sets DRONE_*
+    "woodpecker",
+    "drone",
+    "vela",
+    "screwdriver",
     "circleci",
+    "azure_pipelines",
+    "bitbucket_pipelines",
+    "buildkite",
+    "travis_ci",
+    "teamcity",
+    "bamboo",
+    "aws_codebuild",
+    "google_cloud_build",
+    "semaphore",
+    "appveyor",
+    "codefresh",
+    "bitrise",
+    "cirrus_ci",
+    "buddy",
+    "heroku",
+    "netlify",
+    "vercel",
+    "cloudflare_pages",
+    "codeship",
+    "jetbrains_space",
+    "wercker",
     "jenkins",  # last: a stale JENKINS_URL must not hide the real CI
 )
 
-PROVIDERS: Sequence = tuple(import_module(f"{__name__}.{name}") for name in PROVIDER_MODULES)
+
+def _provider(name: str):
+    return import_module(f"{__name__}.{name}")
 
 
 def match_provider(env: Env):
-    """The first provider whose detection matches, or None."""
-    for provider in PROVIDERS:
+    """The first provider whose detection matches, or None.
+
+    Modules are imported one by one as they are tried, so a job on a provider
+    early in the order never loads the rest.
+    """
+    for name in PROVIDER_MODULES:
+        provider = _provider(name)
         if provider.detect(env):
             return provider
     return None
 
 
+def all_providers() -> Sequence:
+    """Every provider module, in matching order."""
+    return tuple(_provider(name) for name in PROVIDER_MODULES)
+
+
 def provider_names() -> Sequence[str]:
-    return tuple(provider.NAME for provider in PROVIDERS)
+    return tuple(provider.NAME for provider in all_providers())
 
 
-__all__ = ["PROVIDERS", "PROVIDER_MODULES", "match_provider", "provider_names"]
+__all__ = ["PROVIDER_MODULES", "all_providers", "match_provider", "provider_names"]

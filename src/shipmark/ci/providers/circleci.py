@@ -33,13 +33,15 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     # CIRCLE_PR_NUMBER exists only for fork PRs; same-repository PRs only carry the
     # PR's URL. CI_PULL_REQUEST is the older name of that URL, read last.
     pr_sources = (env.get("CIRCLE_PR_NUMBER"), env.get("CIRCLE_PULL_REQUEST"), env.get("CI_PULL_REQUEST"))
-    is_pr = any(pr_sources)
+    # The first set one, so the explanation names the variable that made this a PR build:
+    # CircleCI has kept PR variables on builds of a branch after its PR was merged.
+    is_pr = next((value for value in pr_sources if value), None)
 
     facts = ProviderFacts(commit=env.get("CIRCLE_SHA1"), tag=env.get("CIRCLE_TAG"), is_pr=is_pr)
     if is_pr:
         facts.pr = pr_sources  # the number, else the digits ending the URL
     # CIRCLE_BRANCH is the head branch on PR builds too; no variable names the target.
-    facts.branch = _branch(env, is_pr)
+    facts.branch = _branch(env, bool(is_pr))
 
     build_number = env.get("CIRCLE_BUILD_NUM")  # a job number, unique per job
     node_index = env.get("CIRCLE_NODE_INDEX")  # which parallel copy of the job this is

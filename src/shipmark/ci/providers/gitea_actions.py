@@ -5,8 +5,11 @@ instance), so it reads them the same way and must be matched before GitHub.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..env import Env
-from .github_actions import read  # noqa: F401  (same mapping as GitHub Actions)
+from ..facts import ProviderFacts
+from .github_actions import read_actions
 
 NAME = "gitea_actions"
 
@@ -14,3 +17,7 @@ NAME = "gitea_actions"
 def detect(env: Env) -> bool:
     # Gitea also sets GITHUB_ACTIONS; only this variable tells the two apart.
     return env.is_set("GITEA_ACTIONS")
+
+
+def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
+    return read_actions(env, warn, default_server=None)  # no public default: every Gitea is self-hosted

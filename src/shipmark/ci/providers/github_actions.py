@@ -2,24 +2,37 @@
 
 Which event sets which GITHUB_SHA and GITHUB_REF:
 https://docs.github.com/en/actions/reference/events-that-trigger-workflows
+Payload shapes: https://docs.github.com/en/webhooks/webhook-events-and-payloads
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Optional
 
-from ..env import Env
+from ..env import Env, sourced
 from ..facts import ProviderFacts
 from ..github_event import GitHubEvent, load_event
-from ..refs import pr_number, pr_number_from_ref, tag_from_ref
+from ..refs import pr_number_from_ref, tag_from_ref
 from ..urls import join_url
 
 NAME = "github_actions"
 
+Warn = Callable[[str], None]
+
 _DEPLOYMENT_EVENTS = ("deployment", "deployment_status")
+# Events whose commit is known only from the payload. Elsewhere (merge queue, release,
+# push...) the variables suffice and the payload only adds to them.
+_PAYLOAD_EVENTS = _DEPLOYMENT_EVENTS + ("workflow_run",)
+# `https://api.github.com` or `https://ghe.example.com/api/v3` (Gitea: `/api/v1`).
+_API_SUFFIX = re.compile(r"/api/v[0-9]+/?$")
 
 
 def detect(env: Env) -> bool:
     return env.is_set("GITHUB_ACTIONS") or env.is_set("GITHUB_ACTION")
+
+
+def read(env: Env, warn: Warn) -> ProviderFacts:
+    return read_actions(env, warn, default_server="https://github.com")
 
 
 def _pull_number_of_ref(ref: Optional[str]) -> Optional[str]:
@@ -29,38 +42,57 @@ def _pull_number_of_ref(ref: Optional[str]) -> Optional[str]:
     return pr_number_from_ref(ref)
 
 
-def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
-    event_name = (env.get("GITHUB_EVENT_NAME") or "").lower()
+def server_url(env: Env, default: Optional[str]) -> Optional[str]:
+    """The web address of the GitHub (Enterprise) or Gitea server."""
+    server = env.get("GITHUB_SERVER_URL")
+    if server:
+        return server
+    api = env.get("GITHUB_API_URL")
+    if api:
+        web = _API_SUFFIX.sub("", api.rstrip("/")).replace("://api.", "://", 1)
+        return sourced(web, "GITHUB_API_URL without its API part")
+    return sourced(default, "GitHub's public server") if default else None
+
+
+def read_actions(env: Env, warn: Warn, default_server: Optional[str]) -> ProviderFacts:
+    """GitHub's variable names, as GitHub and Gitea Actions export them."""
+    event_name = env.get("GITHUB_EVENT_NAME")
+    name = (event_name or "").lower()
     ref = env.get("GITHUB_REF")
     ref_number = _pull_number_of_ref(ref)
     # Every pull_request* event is a PR, pull_request_target included: it runs in the base
     # repository, but for a PR, and must never pass for a push to the base branch.
-    is_pr = event_name.startswith("pull_request") or ref_number is not None
-    is_deployment = event_name in _DEPLOYMENT_EVENTS
-    # Push runs need nothing from the payload, so they never read it.
-    event = load_event(env.get("GITHUB_EVENT_PATH"), warn) if (is_pr or is_deployment) else GitHubEvent()
+    names_pr = name.startswith("pull_request") or ref_number is not None
+    # Only PR and payload events note a missing payload; other runs read it quietly, since
+    # a payload holding a pull request still makes the run a PR build.
+    needs_payload = names_pr or name in _PAYLOAD_EVENTS
+    event = load_event(env.get("GITHUB_EVENT_PATH"), warn if needs_payload else _quiet)
+    payload_pr = event.has_object("pull_request") and event.text("pull_request", "number") is not None
 
-    facts = ProviderFacts(commit=env.get("GITHUB_SHA"), is_pr=is_pr)
-    facts.tag = (
-        env.get("GITHUB_REF_NAME") if env.equals("GITHUB_REF_TYPE", "tag") else None,
-        tag_from_ref(ref),
-    )
-    if is_pr:
-        number = pr_number(event.text("pull_request", "number")) or ref_number
-        facts.pr = number
-        # GITHUB_REF is the base branch on pull_request_target: only head sources here.
-        facts.branch = (env.get("GITHUB_HEAD_REF"), event.text("pull_request", "head", "ref"))
-        facts.pr_base_branch = (env.get("GITHUB_BASE_REF"), event.text("pull_request", "base", "ref"))
-        facts.pr_head_sha = event.text("pull_request", "head", "sha")
-        facts.pr_base_sha = event.text("pull_request", "base", "sha")
-        if ref_number is not None and ref.endswith("/merge"):
-            facts.pr_merge_ref = ref
-        elif event_name == "pull_request_target" and number:
-            facts.pr_merge_ref = f"refs/pull/{number}/merge"  # GitHub keeps this ref for every open PR
-    elif ref and ref.startswith("refs/heads/"):
-        facts.branch = ref
+    if name == "workflow_run":
+        facts = _workflow_run(event, warn)
+    else:
+        facts = ProviderFacts(commit=env.get("GITHUB_SHA"))
+        is_pr = (event_name if name.startswith("pull_request") else None) or (ref if ref_number else None)
+        facts.is_pr = is_pr or (sourced("true", "event pull_request") if payload_pr else None)
+        facts.tag = (
+            event.text("release", "tag_name") if name == "release" else None,
+            env.get("GITHUB_REF_NAME") if env.equals("GITHUB_REF_TYPE", "tag") else None,
+            tag_from_ref(ref) and ref,
+        )
+        if facts.is_pr:
+            _pull_request(env, event, facts, ref, ref_number, name)
+        else:
+            branch_name = env.get("GITHUB_REF_NAME") if env.equals("GITHUB_REF_TYPE", "branch") else None
+            # GITHUB_HEAD_REF wins whenever it is set; a merge-queue ref stands for its base branch.
+            facts.branch = (env.get("GITHUB_HEAD_REF"), ref, branch_name, event.text("merge_group", "base_ref"))
+        if name == "merge_group":
+            facts.commit = (event.text("merge_group", "head_sha"), env.get("GITHUB_SHA"))
+        if name in _DEPLOYMENT_EVENTS:
+            facts.commit = (event.text("deployment", "sha"), env.get("GITHUB_SHA"))
+            facts.environment = event.text("deployment", "environment")
 
-    server = env.get("GITHUB_SERVER_URL")
+    server = server_url(env, default_server)
     repository = env.get("GITHUB_REPOSITORY")
     run_id = env.get("GITHUB_RUN_ID")
     # Re-runs keep the run id; the URL has no /attempts/N, so every attempt links the same run.
@@ -71,8 +103,48 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     # The job's own page needs `job.check_run_id`, which only the workflow can export.
     facts.job_url = join_url(facts.build_url, "job", env.get("JOB_CHECK_RUN_ID"))
     facts.slug = repository
-    facts.repository_url = join_url(server, repository + ".git") if repository else None
-    if is_deployment:
-        facts.environment = event.text("deployment", "environment")
+    if repository:
+        facts.repository_url = join_url(server, sourced(repository + ".git", "GITHUB_REPOSITORY"))
     facts.actor = env.first("GITHUB_TRIGGERING_ACTOR", "GITHUB_ACTOR")
     return facts
+
+
+def _pull_request(env: Env, event: GitHubEvent, facts: ProviderFacts, ref, ref_number, name: str) -> None:
+    number = event.text("pull_request", "number") or ref_number
+    facts.pr = number
+    # GITHUB_REF is the base branch on pull_request_target: only head sources here.
+    facts.branch = (env.get("GITHUB_HEAD_REF"), event.text("pull_request", "head", "ref"))
+    facts.pr_base_branch = (env.get("GITHUB_BASE_REF"), event.text("pull_request", "base", "ref"))
+    facts.pr_head_sha = event.text("pull_request", "head", "sha")
+    facts.pr_base_sha = event.text("pull_request", "base", "sha")
+    if ref_number is not None and ref.endswith("/merge"):
+        facts.pr_merge_ref = ref
+    elif name == "pull_request_target" and number:
+        # GitHub keeps this ref for every open PR; the run's own GITHUB_REF is the base branch.
+        facts.pr_merge_ref = sourced(f"refs/pull/{number}/merge", "refs/pull/<event pull_request.number>/merge")
+
+
+def _workflow_run(event: GitHubEvent, warn: Warn) -> ProviderFacts:
+    """A run started by another run finishing ("deploy after CI passed").
+
+    GITHUB_SHA and GITHUB_REF name the default branch's tip here, not what the
+    triggering run built, so the commit and branch come from the payload only.
+    """
+    run = "workflow_run"
+    facts = ProviderFacts(commit=event.text(run, "head_sha"), branch=event.text(run, "head_branch"))
+    trigger = event.text(run, "event")
+    if trigger and trigger.lower().startswith("pull_request"):
+        facts.is_pr = trigger
+        first = (run, "pull_requests", 0)
+        facts.pr = event.text(*first, "number")
+        facts.pr_base_branch = event.text(*first, "base", "ref")
+        facts.pr_base_sha = event.text(*first, "base", "sha")
+        facts.pr_head_sha = (event.text(*first, "head", "sha"), event.text(run, "head_sha"))
+        if event.is_empty_list(run, "pull_requests"):
+            warn("the triggering run was for a pull request from a fork, which GitHub does not list; "
+                 "the PR number is unknown and its head is workflow_run.head_sha")
+    return facts
+
+
+def _quiet(message: str) -> None:
+    pass

@@ -5,7 +5,8 @@ from typing import Callable
 
 from ..env import Env
 from ..facts import ProviderFacts
-from ..urls import join_url
+from ..env import joined, source_of, sourced
+from ..urls import join_url, slug_from_url
 
 NAME = "gitlab_ci"
 
@@ -50,10 +51,20 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     facts.job = job_id
     facts.job_url = env.get("CI_JOB_URL") or join_url(project_url, "-/jobs", job_id)
 
-    namespace, name = env.get("CI_PROJECT_NAMESPACE"), env.get("CI_PROJECT_NAME")
-    facts.slug = (env.get("CI_PROJECT_PATH"), f"{namespace}/{name}" if namespace and name else None)
-    facts.repository_url = (env.get("CI_REPOSITORY_URL"), project_url)
+    # CI_BUILD_REPO is the clone URL's name before GitLab 9.0.
+    repository_url = env.first("CI_REPOSITORY_URL", "CI_BUILD_REPO")
+    facts.slug = (
+        env.get("CI_PROJECT_PATH"),
+        joined("/", env.get("CI_PROJECT_NAMESPACE"), env.get("CI_PROJECT_NAME")),
+        _slug_of(repository_url),
+        _slug_of(project_url),
+    )
+    facts.repository_url = (repository_url, project_url)
     facts.stage = env.get("CI_JOB_STAGE")
     facts.environment = env.get("CI_ENVIRONMENT_NAME")  # only in jobs with `environment:`
     facts.actor = env.get("GITLAB_USER_LOGIN")
     return facts
+
+
+def _slug_of(url):
+    return sourced(slug_from_url(url), f"path of {source_of(url)}") if url else None

@@ -26,7 +26,7 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
         env.get("gitlabMergeRequestIid"),  # the project's MR number before the instance-wide id
         env.get("gitlabMergeRequestId"),
     )
-    is_pr = any(pr_numbers)
+    is_pr = next((value for value in pr_numbers if value), None)
     # GIT_BRANCH holds the remote (`origin/main`) and, on tag builds, `origin/tags/v1`.
     git_branch_tag = tag_in_branch_slot(env.get("GIT_BRANCH"))
     git_branch = env.get("GIT_BRANCH") if git_branch_tag is None else None
