@@ -11,12 +11,23 @@ from shipmark.cli.options import debug_option
 
 @click.command("context")
 @click.option("--json", "json_mode", is_flag=True, help="Print the context as one JSON object.")
+@click.option("--explain", is_flag=True,
+              help="Also show where each value came from (variable, event field, git command or override).")
 @debug_option()
-def context_cmd(json_mode: bool) -> None:
+def context_cmd(json_mode: bool, explain: bool) -> None:
     """Show what was detected from the CI environment."""
     from shipmark import render
-    from shipmark.ci import detect_context
     from shipmark.output import Console
 
     console = use_console(Console(json_mode=json_mode))
+    if explain:
+        from shipmark.ci.explain import explain_context, format_explanation
+        from shipmark.errors import UsageError
+
+        if json_mode:
+            raise UsageError("--explain is for reading: use it without --json (the JSON shape stays the same)")
+        console.stdout(format_explanation(explain_context(os.environ, warn=console.warn)))
+        return
+    from shipmark.ci import detect_context
+
     render.context(console, detect_context(os.environ, warn=console.warn).as_dict())
