@@ -8,7 +8,8 @@
 The places: src/shipmark/__init__.py, the GitLab template's default `package` (and the
 component copy under templates/, regenerated), the Jenkins step's default package and its
 help, and every snippet in README.md, CONTRIBUTING.md and docs/ that pins shipmark
-(`@vX.Y.Z`, `ref: vX.Y.Z`, `shipmark@vX.Y.Z`, `shipmark==X.Y.Z`, `` `vX.Y.Z` ``).
+(`@vX.Y.Z`, `ref: vX.Y.Z`, `shipmark@vX.Y.Z`, `shipmark==X.Y.Z`, `shipmark-X.Y.Z-py3-none-any.whl`,
+`` `vX.Y.Z` ``).
 CHANGELOG.md keeps its history; a bump only adds the new version's heading.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ VERSION_LINE = re.compile(r'^__version__ = "(?P<ver>[^"]+)"$', re.M)
 VERSION = r"\d+\.\d+\.\d+(?:(?:a|b|rc|\.post|\.dev)\d+)?"
 # Each alternative names shipmark itself, so other actions' `# v5.0.0` comments never match.
 PIN = re.compile(r"(?P<pre>shipmark/shipmark(?:/[\w.-]+)*@v|shipmark@<sha> # v|shipmark@v|ref: v|"
-                 r"shipmark==|`v)(?P<ver>" + VERSION + r")(?![\w.])")
+                 r"shipmark==|shipmark-|`v)(?P<ver>" + VERSION + r")(?![\w.])")
 PIN_FILES = ("README.md", "CONTRIBUTING.md", "docs/**/*.md", "gitlab-ci/*.yml", "templates/*.yml",
              "jenkins/vars/*", "action.yml", "actions/*/action.yml")
 CHANGELOG = Path("CHANGELOG.md")

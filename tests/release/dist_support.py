@@ -87,3 +87,26 @@ def copy_without_vcs(dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     return dest
+
+
+def local_index(dist: Dist, dest: Path) -> Path:
+    """A PEP 503 index (scripts/simple_index.py) holding the built wheel and its dependencies."""
+    files = dest / "files"
+    # The dependencies come through the machine's usual pip configuration; the wheel is local.
+    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
+                           "--only-binary", ":all:", "-d", str(files), str(dist.wheel)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    index = dest / "simple"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "simple_index.py"), str(files), str(index)], check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    assert (index / "shipmark" / dist.wheel.name).is_file()
+    return index
+
+
+def index_only_env(index: Path, **extra: str) -> Dict[str, str]:
+    """pip (and uv through the wrappers) can reach nothing but `index`: no config files, no cache."""
+    env = isolated_env(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index.as_uri(), PIP_NO_CACHE_DIR="1", **extra)
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        env.pop(name, None)
+    return env

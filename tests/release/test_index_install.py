@@ -6,34 +6,20 @@ are ignored so that nothing but that index can serve a file.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
-from dist_support import REPO, bin_dir, isolated_env, make_venv, pip_install, version
+from dist_support import REPO, bin_dir, index_only_env, isolated_env, local_index, make_venv, pip_install, version
 
 pytestmark = pytest.mark.release
 
 
 def test_install_by_name_from_a_local_simple_index(dist, tmp_path):
-    files = tmp_path / "files"
-    # Fetch the dependencies with the machine's usual pip configuration (the wheel itself is local).
-    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
-                           "--only-binary", ":all:", "-d", str(files), str(dist.wheel)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    index = tmp_path / "simple"
-    subprocess.run([sys.executable, str(REPO / "scripts" / "simple_index.py"), str(files), str(index)], check=True,
-                   timeout=120)
-    assert (index / "shipmark" / dist.wheel.name).is_file()
-
+    index = local_index(dist, tmp_path)
     python = make_venv(tmp_path / "venv")
-    env = isolated_env(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index.as_uri(), PIP_NO_CACHE_DIR="1")
-    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
-        env.pop(name, None)
-    proc = pip_install(python, [f"shipmark=={version()}"], cwd=tmp_path, env=env)
+    pip_install(python, [f"shipmark=={version()}"], cwd=tmp_path, env=index_only_env(index))
     out = subprocess.run([str(bin_dir(tmp_path / "venv") / "shipmark"), "--version"], cwd=str(tmp_path),
                          env=isolated_env(), stdout=subprocess.PIPE, text=True, timeout=60)
     assert out.stdout == f"shipmark {version()}\n"
@@ -47,11 +33,9 @@ def test_an_index_without_shipmark_is_not_bypassed(tmp_path):
     subprocess.run([sys.executable, str(REPO / "scripts" / "simple_index.py"), str(empty), str(index)], check=True,
                    timeout=120)
     python = make_venv(tmp_path / "venv")
-    env = isolated_env(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=index.as_uri(), PIP_NO_CACHE_DIR="1")
-    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
-        env.pop(name, None)
     proc = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                           f"shipmark=={version()}"], cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+                           f"shipmark=={version()}"], cwd=str(tmp_path), env=index_only_env(index),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=300)
     assert proc.returncode != 0
     assert f"No matching distribution found for shipmark=={version()}" in proc.stdout, proc.stdout
