@@ -28,7 +28,7 @@ from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig
     error_message, first, id_order, objects, one_object, parse_date, release_item, server_root)
 from shipmark.targets.items import ListItem
 from shipmark.targets.paging import single_page
-from shipmark.targets.values import as_id, iso_time
+from shipmark.targets.values import as_id
 
 
 class BuildMaster(Target):
