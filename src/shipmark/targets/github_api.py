@@ -186,7 +186,7 @@ def error_parser(repository: str) -> Callable[[int, str, str], str]:
         message = default_error_message(status, text, content_type)
         if status == 401:
             return f"{message} (the token is invalid or expired)"
-        if status == 403:
+        if status == 403 and "rate limit" not in message.lower():
             return f"{message} (the token needs `deployments: write` on {where})"
         if status == 404:
             return f"{message} (check {where} and the target's url; a token without access also gets 404)"
