@@ -213,14 +213,15 @@ class GitHub(Target):
     def deployment_list(self, request: Request) -> Result:
         query = {"environment": request.event.environment, "per_page": min(request.limit or PER_PAGE, PER_PAGE)}
         path = f"{self._repo(request)}/deployments?{urlencode({k: v for k, v in query.items() if v})}"
-        deployments = self._pages(path, MAX_PAGES, request.limit)
-        items = [list_item(d, self._latest_status(request, d.get("id"))) for d in deployments if d.get("id")]
-        return self.result(request, items=items, status_code=200)
+        deployments = [d for d in self._pages(path, MAX_PAGES, request.limit) if d.get("id") is not None]
+        # One read per deployment for its latest status (the list does not carry it).
+        latest = [self._latest_status(request, d["id"]) for d in deployments]
+        return self.result(request, items=[list_item(d, s) for d, s in zip(deployments, latest)])
 
     def deployment_get(self, request: Request) -> Result:
         deployment = self._deployment(request, request.id)
         latest = self._latest_status(request, deployment.get("id", request.id))
-        return self.result(request, id=as_id(deployment.get("id")), url=deployment.get("url"), status_code=200,
+        return self.result(request, id=as_id(deployment.get("id")), url=deployment.get("url"),
                            remote_status=shown_state(latest), raw=dict(deployment, latest_status=latest))
 
     def probe(self) -> str:
