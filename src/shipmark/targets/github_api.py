@@ -28,7 +28,6 @@ PAYLOAD_KEY = "shipmark"  # the deployment payload's key holding shipmark's even
 # `start` and `finish` look in the same place.
 DEFAULT_ENVIRONMENT = "production"
 CANCELLED_DESCRIPTION = "cancelled"
-DESCRIPTION_LIMIT = 140  # GitHub rejects longer status descriptions
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -196,9 +195,3 @@ def error_parser(repository: str) -> Callable[[int, str, str], str]:
 
     return parse
 
-
-def short_description(text: Optional[str]) -> Optional[str]:
-    if text is None:
-        return None
-    line = " ".join(text.split())
-    return line if len(line) <= DESCRIPTION_LIMIT else line[: DESCRIPTION_LIMIT - 3] + "..."
