@@ -175,8 +175,9 @@ class App:
         if not selected:
             raise UsageError("no targets configured (configure targets in shipmark.yml or SHIPMARK_TARGET_* variables)")
         # Lists filter on --version / -e; they travel in the event like every other request's.
+        # The repository is the one CI context key a read uses (github's default repository).
         event = Event(kind="query", operation=operation, version=self.flags.get("version"),
-                      environment=self.flags.get("environment"), context=Context())
+                      environment=self.flags.get("environment"), context=Context(slug=self.context.slug))
         jobs = self._jobs(selected, [event], self._params(), operation=operation,
                           environment_explicit=bool(self.flags.get("environment")), **fields,
                           **request_fields(declared))

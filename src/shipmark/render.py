@@ -31,6 +31,8 @@ def report(console: Console, report: Any, *, list_mode: bool = False) -> int:
                 console.warn(line[2:])
             else:
                 console.error(line[2:])
+        elif result.skipped and result.status_code is not None:
+            console.warn(line[2:])  # skipped on the service's answer (e.g. a read-only token), not by choice
         elif not (list_mode and console.json_mode):
             console.info(line)
     if list_mode and not console.json_mode:

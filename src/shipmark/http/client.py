@@ -42,6 +42,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_MARGIN = 0.25
 
 Printer = Callable[[str], None]
+# (status, headers) -> seconds to wait when the answer is a rate limit the status code does not
+# say (GitHub answers some with 403), else None. Such a request was not processed: retried like a 429.
+Throttle = Callable[[int, Mapping[str, str]], Optional[float]]
 
 
 class _Attempt(Exception):
@@ -77,6 +80,7 @@ class HttpClient:
         error_parser: Optional[ErrorParser] = None,
         retry_methods: Iterable[str] = (),
         retries: int = 4,
+        throttled: Optional[Throttle] = None,
     ):
         self.base_url = base_url.rstrip("/")
         register_userinfo(self.base_url)
@@ -93,6 +97,7 @@ class HttpClient:
         self._basic_auth = basic_auth
         self._retry_methods = frozenset(m.upper() for m in retry_methods)
         self.retries = max(0, retries)
+        self.throttled = throttled
         self._local = threading.local()
         # Set on the client of a job resending an uncertain spooled event (see for_resend).
         self.resend: Optional[UncertainResend] = None
@@ -199,6 +204,10 @@ class HttpClient:
         if 200 <= status < 300 or status in ok:
             return out
         error = status_error(resp, body, self.error_parser, self.retry_safe(method))
+        wait = self.throttled(status, resp.headers) if self.throttled is not None else None
+        if wait is not None:
+            error.transient, error.may_have_landed, error.retry_after = True, False, wait
+            raise _Attempt(error, retry_safe=True, delay=wait)
         if error.transient:
             delay = parse_retry_after(resp.headers.get("Retry-After"))
             error.retry_after = delay
