@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from shipmark.models import Result
 from shipmark.redact import redact
 from shipmark.targets.items import COLUMNS
+from shipmark.wording import count
 
 
 def is_set(value: Optional[str]) -> bool:
@@ -105,7 +106,7 @@ def describe(result: Result) -> str:
     if result.remote_status:
         bits.append(f"state {result.remote_status}")
     if result.items is not None:
-        bits.append(f"{len(result.items)} entries")
+        bits.append(count(len(result.items), "entry"))
     detail = f" ({', '.join(bits)})" if bits else ""
     note = f": {result.message}" if result.message else ""
     return f"ok {who}: {op}{note}{detail}"

@@ -227,7 +227,7 @@ def test_check_validates_config(tmp_path: Path) -> None:
     file_config(tmp_path)
     result = invoke(["check"], cwd=tmp_path)
     assert result.exit_code == 0
-    assert "config OK" in result.stderr and "1 target(s): out" in result.stderr
+    assert "config OK" in result.stderr and "1 target: out" in result.stderr
 
 
 def test_github_outputs_summary_and_masks(tmp_path: Path) -> None:

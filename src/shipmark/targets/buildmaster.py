@@ -29,6 +29,7 @@ from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig
 from shipmark.targets.items import ListItem
 from shipmark.targets.paging import single_page
 from shipmark.targets.values import as_id, iso_time
+from shipmark.wording import count
 
 
 class BuildMaster(Target):
@@ -257,7 +258,7 @@ class BuildMaster(Target):
             result.status_code = resp.status_code
             if len(deployments) > 1:
                 others = ", ".join(as_id(d.get("id")) or "?" for d in deployments[1:])
-                result.message += f" (also started deployment(s) {others})"
+                result.message += f" (also started {'deployments' if len(deployments) > 2 else 'deployment'} {others})"
             return result
 
         def lookup() -> Optional[Result]:
@@ -349,7 +350,7 @@ class BuildMaster(Target):
     # -- check --online and --discover ----------------------------------------
     def probe(self) -> str:
         releases = self._get(RELEASES, self.config.application_params())
-        return f"authenticated; application {self.config.application!r}: {len(releases)} release(s)"
+        return f"authenticated; application {self.config.application!r}: {count(len(releases), 'release')}"
 
     def discover(self, request: Request) -> Result:
         """The applications and pipelines the key can see (values for `application` and `pipeline`)."""
@@ -365,7 +366,7 @@ class BuildMaster(Target):
             if pipeline:
                 pipelines.setdefault((app_name, str(pipeline)), {
                     "kind": "pipeline", "id": None, "name": str(pipeline), "detail": f"application {app_name}"})
-        items = [{"kind": a["kind"], "id": a["id"], "name": a["name"], "detail": f"{a['count']} release(s)"}
+        items = [{"kind": a["kind"], "id": a["id"], "name": a["name"], "detail": count(a['count'], 'release')}
                  for a in applications.values()]
         items.extend(pipelines.values())
         return self.result(request, items=items)
