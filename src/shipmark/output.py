@@ -16,6 +16,7 @@ import uuid
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from shipmark.models import Result
+from shipmark.operations import words
 from shipmark.redact import redact
 from shipmark.targets.items import COLUMNS
 from shipmark.wording import count
@@ -92,7 +93,7 @@ def results_json(results: Sequence[Result]) -> str:
 def describe(result: Result) -> str:
     """One human line for one result."""
     who = result.target + (f" [{result.host}]" if result.host else "")
-    op = result.operation.replace("_", " ")
+    op = words(result.operation).replace("_", " ")
     if result.skipped:
         return f"- {who}: {op} skipped: {result.message or 'not applicable'}"
     if not result.ok:

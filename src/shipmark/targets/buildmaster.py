@@ -28,7 +28,7 @@ from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig
     objects, one_object, parse_date, server_root)
 from shipmark.targets.items import ListItem
 from shipmark.targets.paging import single_page
-from shipmark.targets.values import as_id, iso_time
+from shipmark.targets.values import as_id, expect_list, iso_time
 from shipmark.wording import count
 
 
@@ -200,8 +200,12 @@ class BuildMaster(Target):
 
     def _list(self, request: Request, path: str, query: Dict[str, Any],
               item: Callable[[Dict[str, Any]], ListItem]) -> Result:
-        """One GET (BuildMaster does not page), newest first, cut to --limit."""
-        records = self._get(path, query)
+        """One GET (BuildMaster does not page), newest first, cut to --limit.
+
+        Unlike a deploy's answer, a list's must be an array: an object here is an error, not one row.
+        """
+        records, _ = next(single_page(self.http, path, query,
+                                      lambda resp: expect_list(resp.json(), resp.url, "a JSON array")))
         return self.result(request, items=self._newest(records, request.limit, item))
 
     def _build_item(self, build: Dict[str, Any]) -> ListItem:
