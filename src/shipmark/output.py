@@ -52,6 +52,8 @@ class Console:
             self._err(text)
 
     def warn(self, text: str) -> None:
+        if self.quiet:  # -q: only errors on stderr
+            return
         if self.github:
             self._err(f"::warning title=shipmark::{_annotation(text)}")
         else:
