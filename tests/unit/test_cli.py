@@ -181,7 +181,7 @@ def test_event_key_is_stable_across_reruns_and_varies_with_inputs(tmp_path: Path
      "--finished-at is before --started-at"),
     (["deploy", "--commit", "not-a-sha"], "--commit 'not-a-sha': expected a hex commit sha"),
     (["deploy", "-t", "ghost"], "--target 'ghost': no such target (configured: out)"),
-    (["deployment", "list", "-t", "out"], "deployment list is not supported by file"),
+    (["deployment", "get", "--id", "7", "-t", "out"], "deployment get is not supported by file"),
     (["deployment", "finish", "--status", "in_progress"], "`deployment finish` takes a final status"),
     (["release", "cancel"], "`release cancel` names the release with --version"),
 ])
@@ -209,9 +209,9 @@ def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
 
 def test_default_target_selection_skips_unsupported(tmp_path: Path) -> None:
     file_config(tmp_path)
-    result = invoke(["deployment", "list"], cwd=tmp_path)
+    result = invoke(["deployment", "get", "--id", "7"], cwd=tmp_path)
     assert result.exit_code == 2
-    assert "no configured target supports deployment list" in result.stderr
+    assert "no configured target supports deployment get" in result.stderr
 
 
 def test_targets_command_masks_tokens(tmp_path: Path) -> None:
