@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence
 
-from shipmark.output import (LIST_COLUMNS, Console, describe, list_rows, render_table, results_json,
+from shipmark.output import (Console, describe, list_columns, list_rows, render_table, results_json,
                              write_dotenv, write_github)
 from shipmark.wording import count
 
@@ -37,7 +37,7 @@ def report(console: Console, report: Any, *, list_mode: bool = False) -> int:
     if list_mode and not console.json_mode:
         rows = list_rows(report.results)
         if rows:
-            console.stdout(render_table(rows, LIST_COLUMNS))
+            console.stdout(render_table(rows, list_columns(rows)))
     ci_outputs(console, report.results, report.exit_status == 0)
     return int(report.exit_status)
 
