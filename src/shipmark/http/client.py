@@ -32,6 +32,7 @@ from shipmark.http.resend import UncertainResend
 from shipmark.http.response import HttpResponse, decode
 from shipmark.http.session import new_session, register_userinfo
 from shipmark.redact import redact, redact_headers
+from shipmark.wording import seconds as duration
 
 USER_AGENT = f"shipmark/{__version__} (+https://pypi.org/project/shipmark/)"
 CONNECT_TIMEOUT = 5.0
@@ -160,7 +161,7 @@ class HttpClient:
             attempt += 1
             remaining = self.budget.remaining()
             if remaining <= 0:
-                raise ApiError(f"{redact(host_of(url))}: gave up: the time budget of {self.budget.seconds:g}s "
+                raise ApiError(f"{redact(host_of(url))}: gave up: the time budget of {duration(self.budget.seconds)} "
                                "is spent", transient=True, url=url)
             try:
                 return self._attempt(method, prepared.copy(), ok_codes, remaining)
@@ -171,7 +172,7 @@ class HttpClient:
                 delay = failed.delay if failed.delay is not None else backoff(attempt)
                 if delay + _RETRY_MARGIN >= self.budget.remaining():
                     if failed.delay is not None:
-                        err.message += f" (Retry-After {failed.delay:g}s is beyond the remaining time budget)"
+                        err.message += f" (Retry-After {duration(failed.delay)} is beyond the remaining time budget)"
                     raise err from None
                 if self.log:
                     self.log(f"  retrying in {delay:.1f}s (attempt {attempt + 1} of {self.retries + 1})")
@@ -240,7 +241,7 @@ class HttpClient:
                     break
         except (_BodyStalled, u3.ReadTimeoutError, TimeoutError) as exc:
             timed = "did not finish its answer within the time budget" if isinstance(exc, _BodyStalled) \
-                else f"stopped sending its answer (no data for {self.read_timeout:g}s)"
+                else f"stopped sending its answer (no data for {duration(self.read_timeout)})"
             error = ApiError(f"{redact(host_of(resp.url))} {timed} (HTTP {status})", status_code=status,
                              transient=True, may_have_landed=not self.retry_safe(method), url=resp.url)
             raise _Attempt(error, retry_safe=self.retry_safe(method)) from None

@@ -28,7 +28,8 @@ from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig
     error_message, first, id_order, objects, one_object, parse_date, release_item, server_root)
 from shipmark.targets.items import ListItem
 from shipmark.targets.paging import single_page
-from shipmark.targets.values import as_id
+from shipmark.targets.values import as_id, expect_list
+from shipmark.wording import count
 
 
 class BuildMaster(Target):
@@ -199,8 +200,12 @@ class BuildMaster(Target):
 
     def _list(self, request: Request, path: str, query: Dict[str, Any],
               item: Callable[[Dict[str, Any]], ListItem]) -> Result:
-        """One GET (BuildMaster does not page), newest first, cut to --limit."""
-        records = self._get(path, query)
+        """One GET (BuildMaster does not page), newest first, cut to --limit.
+
+        Unlike a deploy's answer, a list's must be an array: an object here is an error, not one row.
+        """
+        records, _ = next(single_page(self.http, path, query,
+                                      lambda resp: expect_list(resp.json(), resp.url, "a JSON array")))
         return self.result(request, items=self._newest(records, request.limit, item))
 
     def build_reject(self, request: Request) -> Result:
@@ -244,7 +249,7 @@ class BuildMaster(Target):
             result.status_code = resp.status_code
             if len(deployments) > 1:
                 others = ", ".join(as_id(d.get("id")) or "?" for d in deployments[1:])
-                result.message += f" (also started deployment(s) {others})"
+                result.message += f" (also started {'deployments' if len(deployments) > 2 else 'deployment'} {others})"
             return result
 
         def lookup() -> Optional[Result]:
@@ -309,7 +314,7 @@ class BuildMaster(Target):
 
     def probe(self) -> str:
         releases = self._get(RELEASES, self.config.application_params())
-        return f"authenticated; application {self.config.application!r}: {len(releases)} release(s)"
+        return f"authenticated; application {self.config.application!r}: {count(len(releases), 'release')}"
 
     def discover(self, request: Request) -> Result:
         """The applications and pipelines the key can see (values for `application` and `pipeline`)."""
@@ -325,7 +330,7 @@ class BuildMaster(Target):
             if pipeline:
                 pipelines.setdefault((app_name, str(pipeline)), {
                     "kind": "pipeline", "id": None, "name": str(pipeline), "detail": f"application {app_name}"})
-        items = [{"kind": a["kind"], "id": a["id"], "name": a["name"], "detail": f"{a['count']} release(s)"}
+        items = [{"kind": a["kind"], "id": a["id"], "name": a["name"], "detail": count(a['count'], 'release')}
                  for a in applications.values()]
         items.extend(pipelines.values())
         return self.result(request, items=items)
