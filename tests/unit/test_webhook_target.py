@@ -369,3 +369,23 @@ def test_what_cdevents_cannot_express_is_refused_before_sending(httpserver: HTTP
     if "--param" not in argv:  # a usage error is an error even without -t; the rest is a skip
         assert unnamed.returncode == 0, unnamed.stderr
         assert why in unnamed.stderr
+
+
+def test_a_post_cut_off_by_the_time_budget_is_kept_and_resent(httpserver: HTTPServer, tmp_path: Path) -> None:
+    # The receiver answers too late: the POST may have landed, and resending it is still safe.
+    def slow(request: WsgiRequest) -> Response:
+        time.sleep(3)
+        return Response("", status=202)
+
+    httpserver.expect_oneshot_request("/hook").respond_with_handler(slow)
+    signed(httpserver, tmp_path)
+
+    late = shipmark(tmp_path, ["deploy", "-e", "production", "--version", "1.4.0", "--timeout", "1", "--json"])
+
+    (result,) = json.loads(late.stdout)
+    assert result["ok"] is False and result.get("spooled") is True, late.stderr
+    receiver = Receiver(httpserver)
+    flushed = shipmark(tmp_path, ["flush"])
+    assert flushed.returncode == 0, flushed.stderr
+    (resent,) = receiver.requests
+    assert resent["headers"]["X-Shipmark-Event-Key"] == result["event_key"]
