@@ -90,7 +90,9 @@ def redact_headers(headers: Iterable) -> List[tuple]:
     """Header pairs for display: credential headers show only their scheme."""
     shown = []
     for name, value in headers:
-        if name.lower() in ("authorization", "x-api-token", "x-apikey", "api-key", "x-api-key", "proxy-authorization"):
+        # A request signature is masked too: a dry run's signed request must not be replayable from a log.
+        if name.lower() in ("authorization", "x-api-token", "x-apikey", "api-key", "x-api-key", "proxy-authorization",
+                            "x-shipmark-signature"):
             scheme = value.split(" ", 1)[0] if " " in value else ""
             value = f"{scheme} {MASK}".strip()
         shown.append((name, redact(value)))

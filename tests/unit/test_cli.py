@@ -373,7 +373,8 @@ def test_backend_declared_options_reach_the_request(tmp_path: Path) -> None:
 @pytest.mark.parametrize("argv, backends", [
     (["deploy", "-e", "staging", "--dry-run"], ["file"]),  # only the configured backend
     (["deploy", "-e", "staging", "--dry-run", "--build", "3"], ["aviator", "beanstalk", "buildmaster", "deploybot",
-                                                                "file", "github", "releasebits"]),  # a declared option
+                                                                "file", "github", "releasebits",
+                                                                "webhook"]),  # a declared option
 ])
 def test_backends_are_imported_only_for_their_config_or_their_options(tmp_path: Path, argv: List[str],
                                                                      backends: List[str]) -> None:

@@ -21,6 +21,7 @@ OTHER_KEYS: Dict[str, Dict[str, Any]] = {
     "aviator": {"project": "web"},
     "file": {"path": "events.jsonl"},
     "github": {"repository": "acme/shop"},
+    "webhook": {"url": "https://hooks.example.com/shipmark", "format": "cdevents"},
 }
 NEEDS_TOKEN = sorted(t for t in TARGET_TYPES if target_class(t).config_model.token_required)
 

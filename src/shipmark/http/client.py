@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
 
 import requests
 
@@ -136,18 +136,20 @@ class HttpClient:
         *,
         params: Optional[Mapping[str, Any]] = None,
         json: Any = None,
-        data: Optional[Mapping[str, Any]] = None,
+        data: Union[Mapping[str, Any], bytes, None] = None,
         headers: Optional[Mapping[str, str]] = None,
         ok: Iterable[int] = (),
     ) -> HttpResponse:
         """Send one request (retrying what is safe); non-2xx (unless listed in ``ok``) raises ApiError.
 
         In a dry run the request is printed and not sent: NotSent is raised instead.
+        ``data`` is a form (a mapping) or a body already serialized (bytes, sent as they are).
         """
         method = method.upper()
         url = self.url(path)
         req = requests.Request(
-            method, url, params=_clean(params), json=json, data=_clean(data), headers=dict(headers or {})
+            method, url, params=_clean(params), json=json,
+            data=data if isinstance(data, bytes) else _clean(data), headers=dict(headers or {})
         )
         if self.dry_run:
             self._print_dry_run(req)

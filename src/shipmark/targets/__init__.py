@@ -21,6 +21,7 @@ TARGET_TYPES: Dict[str, str] = {
     "aviator": "shipmark.targets.aviator:Aviator",
     "github": "shipmark.targets.github:GitHub",
     "file": "shipmark.targets.file:FileTarget",
+    "webhook": "shipmark.targets.webhook:Webhook",
 }
 
 

@@ -1,7 +1,7 @@
 """Every backend the contract test covers: one data module each, one line here."""
 from __future__ import annotations
 
-from tests.contract.backends import aviator, beanstalk, buildmaster, deploybot, github, releasebits
+from tests.contract.backends import aviator, beanstalk, buildmaster, deploybot, github, releasebits, webhook
 
 BACKENDS = (
     releasebits.BACKEND,
@@ -10,4 +10,5 @@ BACKENDS = (
     beanstalk.BACKEND,
     aviator.BACKEND,
     github.BACKEND,
+    webhook.BACKEND,
 )
