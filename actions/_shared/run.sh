@@ -14,7 +14,10 @@
 set -euo pipefail
 
 fail() {
-  printf '::error title=shipmark action::%s\n' "$1"
+  # Workflow-command data escaping (%, CR, LF): the message stays one annotation line.
+  local message="${1//%/%25}"
+  message="${message//$'\r'/%0D}"
+  printf '::error title=shipmark action::%s\n' "${message//$'\n'/%0A}"
   exit 2
 }
 

@@ -93,6 +93,9 @@ class App:
         finally:
             # Before anything else is printed (a config error too), GitHub must know every secret.
             console.mask_secrets(redact.registered())
+        source = self.settings.source
+        if source is not None:  # which file was read: with -v, and always when one was not trusted
+            (console.info if source.suppressed else console.debug)(source.describe())
         self.resolved: "Resolver" = Resolver(flags, self.env, self.settings.defaults)
         self._context: Optional["Context"] = None
 
@@ -121,6 +124,7 @@ class App:
     def _select(self, operation: str, names: Sequence[str]) -> List[Tuple[Any, bool]]:
         from shipmark.delivery import select_targets
 
+        self.settings.require(operation, names)  # a target with unset ${VAR}s fails only where used
         return select_targets(self.settings.targets, operation, names)
 
     def _params(self) -> Dict[str, str]:
@@ -222,15 +226,20 @@ class App:
         from shipmark.targets import target_class
 
         chosen = self.settings.targets
+        unresolved = self.settings.unresolved
         if name:
             chosen = {n: c for n, c in chosen.items() if n.lower() == name.lower()}
-            if not chosen:
-                raise UsageError(f"no such target {name!r} (configured: {', '.join(self.settings.targets) or 'none'})")
+            unresolved = {n: u for n, u in unresolved.items() if n.lower() == name.lower()}
+            if not chosen and not unresolved:
+                known = ", ".join([*self.settings.targets, *self.settings.unresolved]) or "none"
+                raise UsageError(f"no such target {name!r} (configured: {known})")
         rows = []
         for cfg in chosen.values():
             row = cfg.public_view()
             row["operations"] = list(target_class(cfg.type).supported_operations())
             rows.append(row)
+        for target, missing in unresolved.items():  # listed, not validated: see Settings.require
+            rows.append({"name": target, "type": missing.type, "unresolved": list(missing.missing), "operations": []})
         return rows
 
     def probe(self, names: Sequence[str]) -> "Report":

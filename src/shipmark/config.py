@@ -5,28 +5,38 @@ merges the SHIPMARK_TARGET_* variables over the file's targets, and Resolver app
 rule to the command-wide settings (timeout, fail_on_error, concurrency, version,
 environment). Every problem becomes a ConfigError with one readable line per problem
 (file, target, key), never a traceback and never a secret's value.
+
+Trust: which file is read is decided in shipmark.config_source (no file is discovered
+in someone else's checkout); a file never redirects a token that came from a
+SHIPMARK_TARGET_<NAME>_TOKEN variable; and a ${VAR} cannot move a URL's host.
+A target whose ${VAR}s are unset is kept aside (Settings.unresolved): only a command
+that uses it fails, naming every missing variable at once.
 """
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shipmark import redact
+from shipmark.config_source import CONFIG_NAMES, ConfigSource, find_config
 from shipmark.errors import ConfigError
+from shipmark.expand import VARIABLE, expand_vars
 from shipmark.targets import known_types, target_class
 
-CONFIG_NAMES = ("shipmark.yml", ".shipmark.yml")
+__all__ = ["CONFIG_NAMES", "ConfigSource", "Settings", "expand_vars", "find_config", "load_settings", "Resolver"]
+
 ENV_TARGET_PREFIX = "SHIPMARK_TARGET_"
 # Deliveries in flight at once: enough to hide network latency across a fan-out of
 # targets x hosts, few enough not to trip a service's rate limit from one CI job.
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 64
-_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Keys a file may not set for a target whose token came from a variable, unless the
+# variables set them too: together they decide where, and how safely, the token goes.
+TOKEN_ROUTE_KEYS = ("url", "allow_insecure", "type")
 
 
 class Defaults(BaseModel):
@@ -51,31 +61,48 @@ class FileModel(BaseModel):
 
 
 @dataclass
+class Unresolved:
+    """A target that cannot be used here: some of its ${VAR}s are unset or empty."""
+
+    type: Optional[str]
+    missing: List[str]  # "NAME is not set", one per variable, in order
+
+    def problem(self, where: str) -> str:
+        return f"{where}: {', '.join(self.missing)}"
+
+
+@dataclass
 class Settings:
     defaults: Defaults
     targets: Dict[str, Any]  # name -> TargetConfig subclass instance, in config order
+    unresolved: Dict[str, Unresolved] = field(default_factory=dict)  # name -> what is missing
+    source: Optional[ConfigSource] = None
     spool: Optional[str] = None
     path: Optional[Path] = None
     # Why no config was read although one may exist (e.g. not trusted in this build), else None.
     # With no target, a recording command in CI then warns and exits 0 instead of failing.
     discovery_suppressed: Optional[str] = None
 
+    def require(self, operation: str, names: Sequence[str]) -> None:
+        """Fail when the command would use a target whose variables are missing (all of them, one message).
 
-def find_config(explicit: Optional[str], env: Mapping[str, str], cwd: Path) -> Optional[Path]:
-    """--config, else $SHIPMARK_CONFIG, else shipmark.yml / .shipmark.yml in cwd."""
-    for given, origin in ((explicit, "--config"), (env.get("SHIPMARK_CONFIG") or None, "SHIPMARK_CONFIG")):
-        if given:
-            path = Path(given).expanduser()
-            if not path.is_absolute():
-                path = cwd / path
-            if not path.is_file():
-                raise ConfigError(f"{origin}: config file not found: {given}")
-            return path
-    for name in CONFIG_NAMES:
-        path = cwd / name
-        if path.is_file():
-            return path
-    return None
+        Named targets (-t) are used as named; otherwise every target whose type has the operation.
+        """
+        wanted = {p.strip().lower() for n in names for p in n.split(",") if p.strip()}
+        chosen = [(name, u) for name, u in self.unresolved.items()
+                  if (name.lower() in wanted if wanted else _may_do(u.type, operation))]
+        if chosen:
+            label = self.path.name if self.path else "environment"
+            lines = [u.problem(f"{label}: target '{name}'") for name, u in chosen]
+            lines[-1] += "; set the missing variables" + ("" if wanted else " (or name other targets with -t)")
+            raise ConfigError("\n".join(lines))
+
+
+def _may_do(type_name: Optional[str], operation: str) -> bool:
+    try:
+        return target_class(str(type_name)).supports(operation)
+    except ConfigError:
+        return True  # an unknown type: the command would have used it
 
 
 def _read_yaml(path: Path) -> Dict[str, Any]:
@@ -97,30 +124,6 @@ def _read_yaml(path: Path) -> Dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: the top level must be a mapping (defaults:, targets:)")
     return data
-
-
-def expand_vars(value: Any, env: Mapping[str, str], where: str) -> Any:
-    """Expand ${VAR} (and ${VAR:-default}) in every string; $$ is a literal $."""
-    if isinstance(value, dict):
-        return {k: expand_vars(v, env, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [expand_vars(v, env, f"{where}[{i}]") for i, v in enumerate(value)]
-    if not isinstance(value, str):
-        return value
-
-    def replace(match: "re.Match[str]") -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name, default = match.group(1), match.group(2)
-        current = env.get(name)
-        if current:
-            return current
-        if default is not None:
-            return default
-        state = "is empty" if current == "" else "is not set"
-        raise ConfigError(f"{where}: environment variable {name} {state}")
-
-    return _VAR.sub(replace, value)
 
 
 def env_targets(env: Mapping[str, str], file_names: Sequence[str] = ()) -> Dict[str, Dict[str, str]]:
@@ -176,7 +179,8 @@ def load_settings(
 ) -> Settings:
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
-    path = find_config(explicit_path, env, cwd)
+    source = find_config(explicit_path, env, cwd)
+    path = source.path
     label = path.name if path else "environment"
     data = _read_yaml(path) if path else {}
 
@@ -185,11 +189,11 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError("\n".join(_format_validation(exc, label, FileModel))) from None
 
-    raw_targets: Dict[str, Dict[str, Any]] = {}
+    file_targets: Dict[str, Dict[str, Any]] = {}
     for name, body in (top.targets or {}).items():
         if not isinstance(body, dict):
             raise ConfigError(f"{label}: target '{name}': must be a mapping of keys")
-        raw_targets[str(name)] = expand_vars(dict(body), env, f"{label}: target '{name}'")
+        file_targets[str(name)] = dict(body)
     defaults_raw = expand_vars(data.get("defaults") or {}, env, f"{label}: defaults")
     try:
         defaults = Defaults.model_validate(defaults_raw)
@@ -198,41 +202,84 @@ def load_settings(
     spool = expand_vars(top.spool, env, f"{label}: spool") if top.spool else None
 
     # Environment targets: names are case-insensitive, so match file targets that way.
-    from_env = env_targets(env, list(raw_targets))
+    from_env = env_targets(env, list(file_targets))
+    _check_token_routes(file_targets, from_env, label)
+    raw_targets: Dict[str, Tuple[Dict[str, Any], List[str]]] = {}
+    for name, body in file_targets.items():
+        missing: List[str] = []
+        raw_targets[name] = (expand_vars(body, env, f"{label}: target '{name}'", missing), missing)
     by_lower = {name.lower(): name for name in raw_targets}
     for lower, keys in from_env.items():
         name = by_lower.get(lower, lower)
-        raw_targets.setdefault(name, {}).update(keys)
+        raw_targets.setdefault(name, ({}, []))[0].update(keys)
 
+    settings = Settings(defaults=defaults, targets={}, source=source, spool=spool, path=path,
+                        discovery_suppressed=source.suppressed)
     problems: List[str] = []
-    targets: Dict[str, Any] = {}
-    for name, body in raw_targets.items():
+    for name, (body, missing) in raw_targets.items():
         where = f"{label}: target '{name}'"
         if name.lower() in from_env:
             where += " (with SHIPMARK_TARGET_* variables)"
+        if missing:  # validated only where a command uses it (Settings.require)
+            for piece in VARIABLE.sub("\0", str(body.get("token") or "")).split("\0"):
+                redact.register(piece)  # what did expand may still be a secret
+            settings.unresolved[name] = Unresolved(type=body.get("type"), missing=missing)
+            continue
         if body.get("token"):  # before validation, so no error can echo it
             redact.register(str(body["token"]))
-        type_name = body.get("type")
-        if not type_name:
-            problems.append(f"{where}: key 'type' is missing (one of: {', '.join(known_types())})")
-            continue
-        try:
-            cls = target_class(str(type_name))
-        except ConfigError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        model = cls.config_model
-        try:
-            config = model.model_validate({**body, "name": name})
-        except ValidationError as exc:
-            problems.extend(_format_validation(exc, where, model))
-            continue
-        for secret, username in config.secrets():
-            redact.register(secret, username=username)
-        targets[name] = config
+        config = _validate_target(name, body, where, problems)
+        if config is not None:
+            settings.targets[name] = config
     if problems:
         raise ConfigError("\n".join(redact.redact(p) for p in problems))
-    return Settings(defaults=defaults, targets=targets, spool=spool, path=path)
+    return settings
+
+
+def _validate_target(name: str, body: Dict[str, Any], where: str, problems: List[str]) -> Any:
+    """The target's typed config, or None after adding its problems (one line each)."""
+    type_name = body.get("type")
+    if not type_name:
+        problems.append(f"{where}: key 'type' is missing (one of: {', '.join(known_types())})")
+        return None
+    try:
+        cls = target_class(str(type_name))
+    except ConfigError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+    model = cls.config_model
+    try:
+        config = model.model_validate({**body, "name": name})
+    except ValidationError as exc:
+        problems.extend(_format_validation(exc, where, model))
+        return None
+    for secret, username in config.secrets():
+        redact.register(secret, username=username)
+    return config
+
+
+def _check_token_routes(file_targets: Mapping[str, Mapping[str, Any]], from_env: Mapping[str, Mapping[str, str]],
+                        label: str) -> None:
+    """A token from SHIPMARK_TARGET_<NAME>_TOKEN goes only where the variables say.
+
+    The variables are set by whoever owns the pipeline; a config file may come with
+    the code being built. So the file may add keys to such a target (component,
+    environment_id, ...) but not choose its url, allow_insecure or type.
+    """
+    problems = []
+    for name, body in file_targets.items():
+        keys = from_env.get(name.lower(), {})
+        if "token" not in keys:
+            continue
+        routed = [key for key in TOKEN_ROUTE_KEYS if key in body and key not in keys]
+        if routed:
+            var = f"{ENV_TARGET_PREFIX}{name.upper()}"
+            need = " and ".join(f"{var}_{key.upper()}" for key in routed)
+            problems.append(
+                f"{label}: target '{name}': its token comes from {var}_TOKEN but {label} sets its "
+                f"{', '.join(routed)}; a config file may not choose where that token goes: "
+                f"set {need} too, or move the token into {label} (token: ${{YOUR_SECRET}})")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 # -- the command-wide settings ---------------------------------------------------------

@@ -4,6 +4,12 @@ Human text goes to stderr, --json to stdout. In GitHub Actions: ::add-mask::,
 ::warning::/::error:: annotations, $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. In
 GitLab (or anywhere): an optional dotenv report named by $SHIPMARK_DOTENV. Every
 string passes through redact() on its way out.
+
+Text from a service or a user (an id, a URL, an error message) could hold a line
+break followed by a workflow command (``::add-mask::``, ``::set-output``) that a CI
+system would obey. So every field such text fills is ``single_line`` here, and every
+line the Console writes is ``defanged``: control characters go, and a line that
+would read as a workflow command without being one of shipmark's own is marked.
 """
 from __future__ import annotations
 
@@ -26,6 +32,26 @@ def is_set(value: Optional[str]) -> bool:
     return bool(value and value.strip() and value.strip().lower() != "false")
 
 
+# C0 and C1 controls (tab and newline included), DEL and the Unicode line separators.
+_CONTROL_RUN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# What GitHub Actions reads as a workflow command: `::name ...::` and the older `##[name]`.
+_COMMAND_LIKE = re.compile(r"^\s*(?:::|##\[)")
+
+
+def single_line(value: Any) -> str:
+    """A service's or a user's text as one line: every line break or control character becomes a space."""
+    return _CONTROL_RUN.sub(" ", "" if value is None else str(value))
+
+
+def defanged(text: str) -> str:
+    """Each line without control characters, and none that a CI system would obey as a command."""
+    lines = []
+    for line in text.split("\n"):
+        line = _CONTROL_RUN.sub(" ", line.replace("\t", "    "))
+        lines.append("> " + line if _COMMAND_LIKE.match(line) else line)
+    return "\n".join(lines)
+
+
 class Console:
     """stderr for people (respecting -q/-v), stdout for --json. Thread-safe."""
 
@@ -38,9 +64,10 @@ class Console:
         self.github = is_set(self.env.get("GITHUB_ACTIONS"))
         self._lock = threading.Lock()
 
-    def _err(self, text: str) -> None:
+    def _err(self, text: str, command: str = "") -> None:
+        """Write ``text`` to stderr, after ``command``: shipmark's own workflow command, if any."""
         with self._lock:
-            sys.stderr.write(redact(text) + "\n")
+            sys.stderr.write(command + defanged(redact(text)) + "\n")
             sys.stderr.flush()
 
     def info(self, text: str) -> None:
@@ -55,19 +82,19 @@ class Console:
         if self.quiet:  # -q: only errors on stderr
             return
         if self.github:
-            self._err(f"::warning title=shipmark::{_annotation(text)}")
+            self._err(_annotation(text), "::warning title=shipmark::")
         else:
             self._err(f"shipmark: warning: {text}")
 
     def error(self, text: str) -> None:
         if self.github:
-            self._err(f"::error title=shipmark::{_annotation(text)}")
+            self._err(_annotation(text), "::error title=shipmark::")
         else:
             self._err(f"shipmark: error: {text}")
 
     def stdout(self, text: str) -> None:
         with self._lock:
-            sys.stdout.write(redact(text) + "\n")
+            sys.stdout.write(defanged(redact(text)) + "\n")
             sys.stdout.flush()
 
     def mask_secrets(self, secrets: Iterable[str]) -> None:
@@ -82,8 +109,9 @@ class Console:
 
 
 def _annotation(text: str) -> str:
-    # Workflow-command data escaping: %, CR and LF.
-    return redact(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Workflow-command data escaping: %, CR and LF; other control characters go.
+    escaped = redact(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return single_line(escaped)
 
 
 # -- results ---------------------------------------------------------------
@@ -93,25 +121,25 @@ def results_json(results: Sequence[Result]) -> str:
 
 
 def describe(result: Result) -> str:
-    """One human line for one result."""
-    who = result.target + (f" [{result.host}]" if result.host else "")
+    """One human line for one result (every field from a service made single-line)."""
+    who = single_line(result.target) + (f" [{single_line(result.host)}]" if result.host else "")
     op = words(result.operation).replace("_", " ")
     if result.skipped:
-        return f"- {who}: {op} skipped: {result.message or 'not applicable'}"
+        return f"- {who}: {op} skipped: {single_line(result.message or 'not applicable')}"
     if not result.ok:
         extra = " (saved to the spool; `shipmark flush` resends it)" if result.spooled else ""
-        return f"x {who}: {op} failed: {result.error}{extra}"
+        return f"x {who}: {op} failed: {single_line(result.error)}{extra}"
     bits = []
     if result.id:
-        bits.append(f"id {result.id}")
+        bits.append(f"id {single_line(result.id)}")
     if result.url:
-        bits.append(result.url)
+        bits.append(single_line(result.url))
     if result.remote_status:
-        bits.append(f"state {result.remote_status}")
+        bits.append(f"state {single_line(result.remote_status)}")
     if result.items is not None:
         bits.append(count(len(result.items), "entry"))
     detail = f" ({', '.join(bits)})" if bits else ""
-    note = f": {result.message}" if result.message else ""
+    note = f": {single_line(result.message)}" if result.message else ""
     return f"ok {who}: {op}{note}{detail}"
 
 
@@ -122,7 +150,7 @@ def render_table(rows: List[Dict[str, Any]], columns: Sequence[str], width: Opti
     cells wrapped onto more lines; every column stays (one of them tells the rows apart).
     """
     header = [c.upper() for c in columns]
-    body = [[" ".join(("" if row.get(c) is None else str(row.get(c))).split()) for c in columns] for row in rows]
+    body = [[" ".join(single_line(row.get(c)).split()) for c in columns] for row in rows]
     widths = _fit([max(len(r[i]) for r in [header] + body) for i in range(len(columns))],
                   [len(h) for h in header], table_width() if width is None else width)
     lines = []
@@ -207,9 +235,9 @@ def write_github(results: Sequence[Result], ok: bool, env: Mapping[str, str]) ->
         }
         for result in results:
             if result.id:
-                values.setdefault(f"{result.target}-id", result.id)
+                values.setdefault(single_line(f"{result.target}-id"), single_line(result.id))
             if result.url:
-                values.setdefault(f"{result.target}-url", result.url)
+                values.setdefault(single_line(f"{result.target}-url"), single_line(result.url))
         with open(output, "a", encoding="utf-8") as fh:
             for key, value in values.items():
                 value = redact(value)
@@ -228,7 +256,7 @@ def write_github(results: Sequence[Result], ok: bool, env: Mapping[str, str]) ->
             link = f"[open]({r.url})" if r.url and r.url.startswith("http") else ""
             cells = [r.target + (f" [{r.host}]" if r.host else ""), r.operation.replace("_", " "),
                      state, r.id or "", link]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append("| " + " | ".join(single_line(c).replace("|", "\\|") for c in cells) + " |")
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(redact("\n".join(lines)) + "\n\n")
 
@@ -251,4 +279,4 @@ def write_dotenv(path: str, results: Sequence[Result], ok: bool) -> None:
 
 
 def _dotenv_value(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(single_line(value).split())

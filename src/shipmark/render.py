@@ -98,8 +98,16 @@ def targets(console: Console, rows: List[Dict[str, Any]]) -> None:
         console.info("no targets configured (shipmark.yml targets: or SHIPMARK_TARGET_<NAME>_<KEY> variables)")
     else:
         table = [{"name": r["name"], "type": r["type"], "url": r.get("url"),
-                  "operations": " ".join(r["operations"])} for r in rows]
-        console.stdout(render_table(table, ("name", "type", "url", "operations")))
+                  "operations": " ".join(r["operations"])} for r in rows if "unresolved" not in r]
+        if table:
+            console.stdout(render_table(table, ("name", "type", "url", "operations")))
+        unresolved_targets(console, {r["name"]: r["unresolved"] for r in rows if "unresolved" in r})
+
+
+def unresolved_targets(console: Console, missing: Mapping[str, Sequence[str]]) -> None:
+    """Targets a command cannot use here, and why (`targets`, `check`)."""
+    for name, problems in missing.items():
+        console.warn(f"target '{name}' cannot be used here: {', '.join(problems)}")
 
 
 def discovered(console: Console, found: Any) -> int:
@@ -121,6 +129,7 @@ def config_ok(console: Console, settings: Any, *, final: bool) -> None:
     where = str(settings.path) if settings.path else "no config file"
     names = list(settings.targets)
     console.info(f"config OK ({where}): {count(len(names), 'target')}{': ' + ', '.join(names) if names else ''}")
+    unresolved_targets(console, {n: u.missing for n, u in settings.unresolved.items()})
     if final and console.json_mode:
         console.stdout(json.dumps([{"target": n, "type": c.type, "ok": True} for n, c in settings.targets.items()]))
 

@@ -17,19 +17,19 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_finds_shipmark_yml_then_dot_file(tmp_path: Path) -> None:
-    assert find_config(None, {}, tmp_path) is None
+    assert find_config(None, {}, tmp_path).path is None
     write(tmp_path / ".shipmark.yml", "{}")
-    assert find_config(None, {}, tmp_path) == tmp_path / ".shipmark.yml"
+    assert find_config(None, {}, tmp_path).path == tmp_path / ".shipmark.yml"
     write(tmp_path / "shipmark.yml", "{}")
-    assert find_config(None, {}, tmp_path) == tmp_path / "shipmark.yml"
+    assert find_config(None, {}, tmp_path).path == tmp_path / "shipmark.yml"
 
 
 def test_explicit_path_beats_env_beats_cwd(tmp_path: Path) -> None:
     write(tmp_path / "shipmark.yml", "{}")
     a = write(tmp_path / "a.yml", "{}")
     b = write(tmp_path / "b.yml", "{}")
-    assert find_config(None, {"SHIPMARK_CONFIG": str(b)}, tmp_path) == b
-    assert find_config(str(a), {"SHIPMARK_CONFIG": str(b)}, tmp_path) == a
+    assert find_config(None, {"SHIPMARK_CONFIG": str(b)}, tmp_path).path == b
+    assert find_config(str(a), {"SHIPMARK_CONFIG": str(b)}, tmp_path).path == a
 
 
 def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
@@ -253,3 +253,44 @@ def test_bad_versions_name_the_flag_or_the_variable() -> None:
         Resolver({"version": ""}, {"SHIPMARK_VERSION": "fine"}).version()
     # A good flag wins before the variable is even looked at.
     assert Resolver({"version": "v1"}, {"SHIPMARK_VERSION": "has space"}).version().value == "v1"
+
+
+@pytest.mark.parametrize("url, env, bad", [
+    ("https://${H}.example.com", {"H": "a-b.c"}, None),
+    ("https://${H}:${P}/x/${Q}", {"H": "h.example", "P": "8443", "Q": "a/b?c#d"}, None),
+    ("https://${H}:${P}/x", {"H": "h.example", "P": "1/"}, "P"),
+    ("https://x.example/$${H}/${H}", {"H": "@evil"}, None),  # $$ is literal: the second ${H} is in the path
+    ("https://$${H}${H}.example", {"H": "a@b"}, "H"),
+    ("${URL}", {"URL": "https://good.example/path?q=a@b"}, None),
+    ("${URL}", {"URL": "https://user@evil.example"}, "URL"),
+    ("${BASE}/api/${ID}", {"BASE": "https://b.example", "ID": "1/2#3"}, None),
+    ("https://${H}", {"H": "ok.example\n"}, "H"),
+])
+def test_issue13_item5_which_variables_land_in_the_host(url: str, env: dict, bad: str) -> None:
+    body = {"targets": {"t": {"url": url}}}
+    if bad is None:
+        expand_vars(body, env, "f")
+        return
+    with pytest.raises(ConfigError, match=f"the value of {bad} would change the URL's host") as caught:
+        expand_vars(body, env, "f")
+    assert env[bad] not in str(caught.value)
+
+
+def test_issue12_item2_missing_variables_are_collected_not_raised() -> None:
+    missing: list = []
+    out = expand_vars({"a": "${A}", "b": ["${B}", "${A}"], "c": "${C:-x}", "d": "${E}"}, {"E": ""}, "f", missing)
+    assert missing == ["A is not set", "B is not set", "E is empty"]
+    assert out == {"a": "${A}", "b": ["${B}", "${A}"], "c": "x", "d": "${E}"}
+
+
+def test_issue12_item2_settings_require_names_only_the_targets_used(tmp_path: Path) -> None:
+    write(tmp_path / "shipmark.yml", "targets:\n  log: {type: file, path: e.jsonl}\n"
+          "  rb: {type: releasebits, component: web, token: '${RB_TOKEN}'}\n")
+    settings = load_settings(None, {}, tmp_path)
+    assert list(settings.targets) == ["log"] and settings.unresolved["rb"].missing == ["RB_TOKEN is not set"]
+    settings.require("deploy", ["log"])
+    settings.require("release_create", [])  # ReleaseBits has no releases: rb is not used
+    with pytest.raises(ConfigError, match=r"target 'rb': RB_TOKEN is not set"):
+        settings.require("deploy", [])
+    with pytest.raises(ConfigError, match="target 'rb'"):
+        settings.require("release_create", ["LOG,RB"])

@@ -20,6 +20,8 @@ def context_cmd(json_mode: bool, explain: bool) -> None:
     from shipmark.output import Console
 
     console = use_console(Console(json_mode=json_mode))
+    if not json_mode:  # the JSON shape stays the context alone
+        _config_line(console)
     if explain:
         from shipmark.ci.explain import explain_context, format_explanation
         from shipmark.errors import UsageError
@@ -31,3 +33,16 @@ def context_cmd(json_mode: bool, explain: bool) -> None:
     from shipmark.ci import detect_context
 
     render.context(console, detect_context(os.environ, warn=console.warn).as_dict())
+
+
+def _config_line(console) -> None:
+    """Which config file a command run here would read (stderr, one line)."""
+    from pathlib import Path
+
+    from shipmark.config_source import find_config
+    from shipmark.errors import ConfigError
+
+    try:
+        console.info(find_config(None, os.environ, Path.cwd()).describe())
+    except ConfigError as exc:
+        console.info(f"config: {exc}")

@@ -3,7 +3,8 @@
 A provider is a module of this package with ``NAME`` (its ``ci_name``, equal to
 the module name), ``detect(env) -> bool`` (reads variables only: no files, no
 git) and ``read(env, warn) -> ProviderFacts``. Adding one is its module plus one
-line below.
+line below. A provider that can tell a fork's pull request apart also has
+``foreign_code(env) -> Optional[str]`` (see shipmark.ci.trust).
 
 The order matters because CI systems imitate each other's variables. A
 look-alike goes before what it imitates: Gitea Actions exports GitHub's

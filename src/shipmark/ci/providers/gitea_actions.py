@@ -9,6 +9,7 @@ from typing import Callable
 
 from ..env import Env
 from ..facts import ProviderFacts
+from .github_actions import foreign_code as foreign_code  # the same payload rule as GitHub
 from .github_actions import read_actions
 
 NAME = "gitea_actions"

@@ -35,6 +35,34 @@ def read(env: Env, warn: Warn) -> ProviderFacts:
     return read_actions(env, warn, default_server="https://github.com")
 
 
+# Events that run the workflow for a pull request, in the PR's own (read-only) context.
+_PR_EVENTS = ("pull_request", "pull_request_review", "pull_request_review_comment")
+
+
+def foreign_code(env: Env) -> Optional[str]:
+    """pull_request_target always; a fork's pull request or workflow_run when the payload says so.
+
+    A payload that cannot be read counts as a fork: the safe answer when unsure.
+    https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions
+    """
+    name = (env.get("GITHUB_EVENT_NAME") or "").lower()
+    if name == "pull_request_target":
+        return "a GitHub pull_request_target run"
+    if name not in _PR_EVENTS and name != "workflow_run":
+        return None
+    event = load_event(env.get("GITHUB_EVENT_PATH"), _quiet)
+    if name == "workflow_run":
+        head, base = ("workflow_run", "head_repository", "full_name"), ("workflow_run", "repository", "full_name")
+        if not event.has_object("workflow_run"):
+            return None
+    else:
+        head, base = ("pull_request", "head", "repo", "full_name"), ("pull_request", "base", "repo", "full_name")
+    head_repo, base_repo = event.text(*head), event.text(*base)
+    if head_repo is None or base_repo is None or head_repo.lower() != base_repo.lower():
+        return f"a GitHub {name} from a fork ({head_repo or 'unknown repository'})"
+    return None
+
+
 def _pull_number_of_ref(ref: Optional[str]) -> Optional[str]:
     """``<n>`` of ``refs/pull/<n>/…`` (GitHub's PR refs only)."""
     if not ref or not ref.startswith("refs/pull/"):

@@ -1,7 +1,7 @@
 """GitLab CI: https://docs.gitlab.com/ci/variables/predefined_variables/"""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from ..env import Env
 from ..facts import ProviderFacts
@@ -13,6 +13,14 @@ NAME = "gitlab_ci"
 
 def detect(env: Env) -> bool:
     return env.is_set("GITLAB_CI")
+
+
+def foreign_code(env: Env) -> Optional[str]:
+    """A merge-request pipeline whose source project is not the target project (a fork)."""
+    source, target = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"), env.get("CI_MERGE_REQUEST_PROJECT_ID")
+    if source and target and source != target:
+        return f"a GitLab merge request from another project (id {source})"
+    return None
 
 
 def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:

@@ -5,7 +5,7 @@ Matched last: a stale JENKINS_URL can sit on a machine reused by another CI.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from ..env import Env
 from ..facts import ProviderFacts
@@ -17,6 +17,12 @@ NAME = "jenkins"
 
 def detect(env: Env) -> bool:
     return env.is_set("JENKINS_URL")
+
+
+def foreign_code(env: Env) -> Optional[str]:
+    """A multibranch change request from a fork: the branch-source plugins set CHANGE_FORK."""
+    fork = env.get("CHANGE_FORK")
+    return f"a Jenkins change request from a fork ({fork})" if fork and env.get("CHANGE_ID") else None
 
 
 def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
