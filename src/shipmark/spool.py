@@ -19,16 +19,10 @@ never half a line; a temp file left by a killed writer is removed by the next
 writer. Entries hold the request (event and options), never a token: the token
 is read from the config again when the entry is resent.
 
-Format: every entry written carries ``"v": FORMAT`` and ``"sig"``, an HMAC-SHA256 over
-what the entry asks to send (target, type, event_key, request, spooled_at; not the
-bookkeeping that changes as it is retried), keyed by the target's secrets, or null for a
-target without any secret (shipmark.spool_trust). Entries without ``"v"`` (shipmark
-0.1.0) or with ``"v": 2`` were never signed. An entry of a newer format than FORMAT is
-left alone (see ``readable``). Entries expire ``EXPIRY_DAYS`` after they were spooled.
-
-The spool file and its directory must be ours alone to write (``_locked`` checks it
-before every access), and entries that do not verify are moved, never sent, to the
-quarantine file next to the spool (``quarantine``).
+Format 3 (``"v"``) entries are signed (``"sig"``, see shipmark.spool_trust); format 2 and
+0.1.0's (no ``"v"``) never were; a newer format is left alone (``readable``). Entries
+expire ``EXPIRY_DAYS`` after they were spooled. ``_locked`` refuses a spool others could
+write; entries that do not verify go to the quarantine file (``quarantine``), never sent.
 """
 from __future__ import annotations
 
@@ -239,19 +233,14 @@ def make_entry(target: str, target_type: Optional[str], request: Dict[str, Any],
                  "owner": current_owner() if state == PENDING else None}, key)
 
 
-def spooled_at(entry: Mapping[str, Any]) -> Optional[datetime]:
+def expired(entry: Mapping[str, Any], now: Optional[datetime] = None) -> bool:
+    """Spooled more than EXPIRY_DAYS ago (an entry without a readable date counts as expired)."""
     try:
         when = datetime.fromisoformat(str(entry.get("spooled_at")))
     except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def expired(entry: Mapping[str, Any], now: Optional[datetime] = None) -> bool:
-    """Older than EXPIRY_DAYS (an entry without a readable date counts as expired)."""
-    when = spooled_at(entry)
-    now = now or datetime.now(timezone.utc)
-    return when is None or (now - when).total_seconds() > EXPIRY_DAYS * 86400
+        return True
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return ((now or datetime.now(timezone.utc)) - when).total_seconds() > EXPIRY_DAYS * 86400
 
 
 # -- operations ---------------------------------------------------------------------
@@ -394,19 +383,12 @@ def quarantine(path: Path, picks: Sequence[Tuple[str, Any, str]]) -> Path:
 
 def drop_target(path: Path, names: Sequence[str], *, dry_run: bool = False) -> Dict[str, int]:
     """Remove every entry of the named targets; the count removed for each name."""
-    wanted = set(names)
     with _locked(path):
         entries = _read(path)
-        counts = {name: 0 for name in names}
-        keep = []
-        for entry in entries:
-            if entry.get("target") in wanted:
-                counts[entry["target"]] += 1
-            else:
-                keep.append(entry)
+        keep = [e for e in entries if e.get("target") not in names]
         if not dry_run and len(keep) != len(entries):
             _write(path, keep)
-    return counts
+    return {name: sum(1 for e in entries if e.get("target") == name) for name in names}
 
 
 def has_entries(path: Path) -> bool:
