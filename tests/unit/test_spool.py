@@ -621,3 +621,16 @@ def test_a_token_that_outlives_the_job_is_spooled_not_retried(tmp_path: Path, me
     assert report.results[0].spooled and mem.sends == 1
     (saved,) = spool.load(path)
     assert spool_trust.why_untrusted(saved, spool_trust.key_for(j.config)) is None
+
+
+def test_a_flush_keeps_a_github_token_entry_for_the_next_command_of_the_job(tmp_path: Path, mem: MemService,
+                                                                           capsys) -> None:
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup", token="ghs_job_token")
+    spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "refused",
+                 target_type="mem-lookup", secrets=["ghs_job_token"])
+    mem.script = [refused(), None]
+    sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5),
+                                   Console(env={"GITHUB_TOKEN": "ghs_job_token"}))
+    assert (sent, kept) == (0, 1) and mem.sends == 1 and len(spool.load(path)) == 1
+    assert "is lost" not in capsys.readouterr().err

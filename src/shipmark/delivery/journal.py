@@ -26,7 +26,6 @@ from shipmark.targets.base import Target
 class Journal:
     def __init__(self, options: Options, console: Console):
         self.path = options.spool_path if (options.spool_path and not options.dry_run) else None
-        self.dry_run = options.dry_run
         self.console = console
         self._ids: Dict[int, str] = {}
         self._batch = threading.Condition()
@@ -125,8 +124,12 @@ class Journal:
 
     # -- writes whose credential ends with this job -------------------------------------
     def one_job_retries(self, jobs: Sequence[Job], outcomes: Sequence[Outcome]) -> List[int]:
-        """The writes to try once more before this run ends: a later run could not resend them."""
-        if self.dry_run:
+        """The writes to try once more before this run ends: a later run could not resend them.
+
+        Only for a command's own writes: a flush leaves its entries in the spool for the next
+        command of the same job (once the token has changed, they no longer verify).
+        """
+        if self.path is None:  # a dry run, a read, or a flush
             return []
         return [i for i, (job, outcome) in enumerate(zip(jobs, outcomes))
                 if job.request.operation in WRITE_OPERATIONS and _resendable(outcome)
