@@ -134,14 +134,18 @@ def config_ok(console: Console, settings: Any, *, final: bool) -> None:
         console.stdout(json.dumps([{"target": n, "type": c.type, "ok": True} for n, c in settings.targets.items()]))
 
 
-def flushed(console: Console, path: Any, sent: int, kept: int, results: Sequence["Result"]) -> int:
+def flushed(console: Console, path: Any, sent: int, kept: int, results: Sequence["Result"], *,
+            dry_run: bool = False) -> int:
     """`shipmark flush`: what was resent; exit 1 when something was rejected for good."""
     if console.json_mode:
         console.stdout(results_json(results))
-    console.info(f"spool {path}: {sent} delivered, {kept} still waiting")
+    if dry_run:
+        console.info(f"shipmark: spool: {path}: dry run, nothing sent; {kept} would be resent")
+    else:
+        console.info(f"shipmark: spool: {path}: {sent} delivered, {kept} still waiting")
     return 0 if all(r.ok or r.transient for r in results) else 1
 
 
 def auto_flushed(console: Console, sent: int, kept: int) -> None:
     if sent or kept:
-        console.info(f"spool: resent {sent} earlier event(s); {kept} still waiting")
+        console.info(f"shipmark: spool: resent {sent} earlier event(s); {kept} still waiting")

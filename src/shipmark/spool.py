@@ -19,12 +19,10 @@ never half a line; a temp file left by a killed writer is removed by the next
 writer. Entries hold the request (event and options), never a token: the token
 is read from the config again when the entry is resent.
 
-Format: every entry written carries ``"v": FORMAT`` and ``"sig"``, room for an
-integrity tag over what the entry asks to send (target, type, event_key, request;
-not the bookkeeping that changes as it is retried), null while entries are not
-signed. Entries without ``"v"`` were written by shipmark 0.1.0 and read back as
-they are (Request.from_json_dict reads their request). An entry of a newer format
-than FORMAT is left alone (see ``readable``).
+Format 3 (``"v"``) entries are signed (``"sig"``, see shipmark.spool_trust); format 2 and
+0.1.0's (no ``"v"``) never were; a newer format is left alone (``readable``). Entries
+expire ``EXPIRY_DAYS`` after they were spooled. ``_locked`` refuses a spool others could
+write; entries that do not verify go to the quarantine file (``quarantine``), never sent.
 """
 from __future__ import annotations
 
@@ -39,11 +37,17 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+
+# UntrustedSpool: raised by every access to a spool someone else could write (callers catch it here).
+from shipmark.spool_trust import UntrustedSpool, check_place, sign  # noqa: F401
 
 SPOOL_NAME = "shipmark-spool.jsonl"
-# The entry format this version writes; 0.1.0 wrote entries without a version (format 1).
-FORMAT = 2
+# The entry format this version writes: 3 is signed; 2 had room for a signature but none;
+# 0.1.0 wrote entries without a version (format 1).
+FORMAT = 3
+# An entry not delivered this long after it was spooled is dropped, with a note.
+EXPIRY_DAYS = 7
 PENDING, FAILED = "pending", "failed"
 # An owner on another host cannot be checked; after this long it is presumed dead.
 FOREIGN_OWNER_TTL = 3600.0
@@ -135,7 +139,9 @@ def _is_zombie(pid: int) -> bool:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Private from the start: a directory others can write is refused (check_place).
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_place(path)
     lock_path = path.with_name(path.name + ".lock")
     with open(lock_path, "a+") as lock:
         try:
@@ -217,12 +223,24 @@ def readable(entry: Mapping[str, Any]) -> bool:
 
 
 def make_entry(target: str, target_type: Optional[str], request: Dict[str, Any], event_key: Optional[str],
-               *, state: str = PENDING, error: str = "", may_have_landed: bool = False) -> Dict[str, Any]:
+               *, state: str = PENDING, error: str = "", may_have_landed: bool = False,
+               key: Optional[bytes] = None) -> Dict[str, Any]:
+    """A new entry, signed with ``key`` (the target's, spool_trust.key_for; None: no secret)."""
     now = _now()
-    return {"v": FORMAT, "sig": None, "target": target, "type": target_type, "event_key": event_key,
-            "request": request, "state": state, "error": error, "may_have_landed": may_have_landed,
-            "attempts": 0, "spooled_at": now, "updated_at": now,
-            "owner": current_owner() if state == PENDING else None}
+    return sign({"v": FORMAT, "sig": None, "target": target, "type": target_type, "event_key": event_key,
+                 "request": request, "state": state, "error": error, "may_have_landed": may_have_landed,
+                 "attempts": 0, "spooled_at": now, "updated_at": now,
+                 "owner": current_owner() if state == PENDING else None}, key)
+
+
+def expired(entry: Mapping[str, Any], now: Optional[datetime] = None) -> bool:
+    """Spooled more than EXPIRY_DAYS ago (an entry without a readable date counts as expired)."""
+    try:
+        when = datetime.fromisoformat(str(entry.get("spooled_at")))
+    except ValueError:
+        return True
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return ((now or datetime.now(timezone.utc)) - when).total_seconds() > EXPIRY_DAYS * 86400
 
 
 # -- operations ---------------------------------------------------------------------
@@ -238,9 +256,10 @@ def journal(path: Path, entries: Sequence[Dict[str, Any]]) -> None:
         for new in entries:
             old = index.get(entry_id(new))
             if old is not None:
-                # Its request is rewritten in this version's format.
-                old.update(v=FORMAT, sig=None, state=PENDING, owner=owner, updated_at=_now(),
-                           request=new["request"], type=new.get("type") or old.get("type"))
+                # The new event replaces what was there, with its signature and date.
+                old.update(v=FORMAT, sig=new.get("sig"), state=PENDING, owner=owner, updated_at=_now(),
+                           request=new["request"], type=new.get("type"), spooled_at=new.get("spooled_at"))
+                old.pop("noted", None)
             else:
                 added = dict(new, state=PENDING, owner=owner)
                 current.append(added)
@@ -302,8 +321,8 @@ def claim(path: Path) -> List[Dict[str, Any]]:
 
 
 def release(path: Path, eid: str, *, error: Optional[str] = None, may_have_landed: Optional[bool] = None,
-            attempted: bool = True) -> None:
-    """Give a claimed entry back (still not delivered)."""
+            attempted: bool = True, noted: bool = False) -> None:
+    """Give a claimed entry back (still not delivered); ``noted``: why it waits was said once."""
     with _locked(path):
         entries = _read(path)
         for entry in entries:
@@ -315,6 +334,8 @@ def release(path: Path, eid: str, *, error: Optional[str] = None, may_have_lande
                     entry["may_have_landed"] = True
                 if attempted:
                     entry["attempts"] = int(entry.get("attempts") or 0) + 1
+                if noted:
+                    entry["noted"] = True
         _write(path, entries)
 
 
@@ -330,6 +351,44 @@ def remove(path: Path, done_ids: List[str]) -> None:
     done = set(done_ids)
     with _locked(path):
         _write(path, [e for e in _read(path) if entry_id(e) not in done])
+
+
+def quarantine_path(path: Path) -> Path:
+    return path.with_name(path.name + ".quarantine")
+
+
+def quarantine(path: Path, picks: Sequence[Tuple[str, Any, str]]) -> Path:
+    """Move entries (entry id, sig, why) out of the spool into the quarantine file; never sent."""
+    wanted = {(eid, json.dumps(sig)): why for eid, sig, why in picks}
+    target = quarantine_path(path)
+    with _locked(path):
+        check_place(target)
+        keep, moved = [], []
+        for entry in _read(path):
+            why = wanted.get((entry_id(entry), json.dumps(entry.get("sig"))))
+            if why is None:
+                keep.append(entry)
+            else:
+                moved.append(dict(entry, owner=None, quarantined_at=_now(), why=why))
+        if moved:
+            fd = os.open(str(target), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as fh:
+                for entry in moved:
+                    fh.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            _write(path, keep)
+    return target
+
+
+def drop_target(path: Path, names: Sequence[str], *, dry_run: bool = False) -> Dict[str, int]:
+    """Remove every entry of the named targets; the count removed for each name."""
+    with _locked(path):
+        entries = _read(path)
+        keep = [e for e in entries if e.get("target") not in names]
+        if not dry_run and len(keep) != len(entries):
+            _write(path, keep)
+    return {name: sum(1 for e in entries if e.get("target") == name) for name in names}
 
 
 def has_entries(path: Path) -> bool:

@@ -339,11 +339,20 @@ def creates_are_checked(seen: Sequence[Seen]) -> bool:
 
 
 def spool_failed(path: Path, target: str, request: Dict[str, Any], event_key: str, error: str, *,
-                 target_type: Optional[str] = None, may_have_landed: bool = False) -> None:
-    """Leave an entry as a failed delivery does: journaled before sending, then settled as not delivered."""
+                 target_type: Optional[str] = None, may_have_landed: bool = False,
+                 secrets: Sequence[str] = ()) -> None:
+    """Leave an entry as a failed delivery does: journaled before sending, then settled as not delivered.
+
+    ``secrets``: the target's secret values, which sign the entry (none: unsigned).
+    """
     from shipmark import spool
 
-    entry = spool.make_entry(target, target_type, request, event_key)
+    signed = {}
+    if secrets:
+        from shipmark.spool_trust import signing_key
+
+        signed["key"] = signing_key(secrets)
+    entry = spool.make_entry(target, target_type, request, event_key, **signed)
     spool.journal(path, [entry])
     spool.settle_all(path, [spool.Settlement(spool.entry_id(entry), delivered=False, error=error,
                                              may_have_landed=may_have_landed)])

@@ -106,7 +106,7 @@ def test_unreadable_spool_never_breaks_a_command(tmp_path: Path) -> None:
     proc = run(tmp_path, ["deploy", "--version", "v1", "--commit", SHA, "-t", "log"],
                config='targets:\n  log: {type: file, path: events.jsonl}\n')
     assert proc.returncode == 0, proc.stderr
-    assert "could not write the spool" in proc.stderr
+    assert "spool: could not write" in proc.stderr
     assert (tmp_path / "events.jsonl").exists()
 
 
@@ -114,7 +114,10 @@ def test_a_damaged_spool_line_does_not_block_the_others(tmp_path: Path) -> None:
     import json
 
     spool = tmp_path / "spool.jsonl"
+    from datetime import datetime, timezone
+
     good = {"target": "log", "type": "file", "event_key": "k", "state": "failed", "owner": None,
+            "spooled_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "request": {"operation": "deploy", "event": {"kind": "deployment", "operation": "deploy",
                                                          "version": "v1", "event_key": "k"}}}
     spool.write_text('{"target": "log", "request": {"operation": "dep\n' + json.dumps(good) + "\nnot json\n")

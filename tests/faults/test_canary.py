@@ -132,7 +132,8 @@ def prefill_spool(path: Path) -> None:
         request = {"operation": "deploy", "event": {
             "kind": "deployment", "operation": "deploy", "version": version, "environment": "production",
             "status": "success", "commit": SHA, "event_key": f"key-{target}"}}
-        spool_failed(path, target, request, f"key-{target}", "HTTP 503", target_type="releasebits")
+        spool_failed(path, target, request, f"key-{target}", "HTTP 503", target_type="releasebits",
+                     secrets=[CANARY])
 
 
 def test_the_token_was_really_used(workdir: Path, tmp_path: Path, echo_server: FakeReleaseBits) -> None:

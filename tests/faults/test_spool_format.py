@@ -1,9 +1,12 @@
-"""Spool entries written by shipmark 0.1.0 are still resent, once, by this version.
+"""Unsigned spool entries (shipmark 0.1.0's, and format 2's) are quarantined, never resent.
 
-0.1.0 wrote entries without a format version or an integrity tag, and kept
-BuildMaster's template, pipeline and force as fields of the request itself. The
-entries below are written by hand exactly as 0.1.0 wrote them (one JSON object per
-line, keys sorted), then flushed through the installed CLI against a fake service.
+0.1.0 wrote entries without a format version or an integrity tag; format 2 had room
+for a tag but left it null. Nothing tells such an entry from one planted by another
+process running as the same user, so for a target that has a secret it is moved to
+the quarantine file next to the spool, once, with a message saying where, and nothing
+is sent. The entries below are written by hand exactly as 0.1.0 wrote them (one JSON
+object per line, keys sorted), then flushed through the installed CLI against a fake
+service.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Any, Dict
 import pytest
 
 from tests.conftest import SHA
-from tests.faults.conftest import FakeReleaseBits, Project, creates_are_checked
+from tests.faults.conftest import FakeReleaseBits, Project, warnings
 
 EVENT_KEY = "7f2f6d465b1ed688"  # what 0.1.0 computed for this event and the target "rb"
 
@@ -51,19 +54,28 @@ def entry_as_0_1_0_wrote_it(state: str) -> Dict[str, Any]:
 
 
 @pytest.mark.parametrize("state", ["failed", "pending"])
-def test_a_0_1_0_spool_entry_is_flushed_and_delivered_once(fake: FakeReleaseBits, project: Project,
-                                                            state: str) -> None:
+@pytest.mark.parametrize("written_by", ["0.1.0", "format 2"])
+def test_an_unsigned_spool_entry_is_quarantined_once_and_not_sent(fake: FakeReleaseBits, project: Project,
+                                                                  state: str, written_by: str) -> None:
+    old = entry_as_0_1_0_wrote_it(state)
+    if written_by == "format 2":
+        old.update(v=2, sig=None)
     project.spool.parent.mkdir(parents=True, exist_ok=True)
-    project.spool.write_text(json.dumps(entry_as_0_1_0_wrote_it(state), sort_keys=True, ensure_ascii=False) + "\n")
+    project.spool.write_text(json.dumps(old, sort_keys=True, ensure_ascii=False) + "\n")
 
     flushed = project.run("flush")
     assert flushed.returncode == 0, flushed.stderr
-    assert "1 delivered, 0 still waiting" in flushed.stderr
-    assert fake.methods() == ["GET", "POST"] and creates_are_checked(fake.requests())
-    (record,) = fake.created()
-    assert record["version"] == "v1.2.3" and record["commit_sha"] == SHA
-    assert record["meta_data"]["shipmark_event_key"] == EVENT_KEY
-    assert project.spooled() == []
+    quarantine = project.spool.with_name(project.spool.name + ".quarantine")
+    unsigned = "it is unsigned (written by shipmark 0.1.0)" if written_by == "0.1.0" else "it is unsigned"
+    assert warnings(flushed.stderr) == [
+        f"shipmark: warning: spool: not sending deploy version 'v1.2.3' to 'production' (event '{EVENT_KEY}') "
+        f"for 'rb': {unsigned}; moved to {quarantine}"]
+    assert "0 delivered, 0 still waiting" in flushed.stderr
+    assert fake.requests() == [] and project.spooled() == []
+    (kept,) = [json.loads(line) for line in quarantine.read_text().splitlines()]
+    assert kept["request"] == old["request"] and kept["why"] == unsigned
+    assert oct(quarantine.stat().st_mode & 0o777) == "0o600"
 
-    again = project.run("flush")  # nothing is left to send twice
-    assert again.returncode == 0 and len(fake.created()) == 1 and fake.methods() == ["GET", "POST"]
+    again = project.run("deploy", "--version", "v2", "-e", "production", "--commit", SHA)  # said once
+    assert again.returncode == 0 and warnings(again.stderr) == [] and "spool" not in again.stderr
+    assert [r["version"] for r in fake.created()] == ["v2"]

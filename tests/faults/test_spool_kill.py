@@ -21,7 +21,7 @@ from typing import Dict, List
 
 import pytest
 
-from tests.conftest import _LEAKY_PREFIXES, SHA, assert_no_canary, shipmark_bin
+from tests.conftest import _LEAKY_PREFIXES, CANARY, SHA, assert_no_canary, shipmark_bin
 from tests.faults.conftest import FakeReleaseBits, Project, creates_are_checked, rb_target, spool_failed, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -149,7 +149,7 @@ def test_two_flushes_at_once_send_each_entry_once(fake: FakeReleaseBits, project
             "kind": "deployment", "operation": "deploy", "version": f"v{n}", "environment": "production",
             "status": "success", "commit": SHA, "event_key": f"key{n}"}}
         spool_failed(project.spool, "rb", request, f"key{n}", "HTTP 503", target_type="releasebits",
-                     may_have_landed=True)
+                     may_have_landed=True, secrets=[CANARY])
     fake.latency = 0.1
     first, second = spawn(project, ["flush"]), spawn(project, ["flush"])
     outs = [p.communicate(timeout=60) for p in (first, second)]
@@ -169,8 +169,9 @@ def test_flush_keeps_entries_for_targets_it_does_not_know(fake: FakeReleaseBits,
     spool_failed(project.spool, "rb", request, "k1", "HTTP 503", target_type="deploybot")
     flushed = project.run("flush")
     assert flushed.returncode == 0
-    assert "target 'gone' is not configured here; its entry is kept" in flushed.stderr
-    assert "target 'rb' is now a releasebits target, the entry was for deploybot; it is kept" in flushed.stderr
+    assert "spool: target 'gone' is not configured here; it is kept (`shipmark flush --drop gone`" in flushed.stderr
+    assert "spool: target 'rb' is now a releasebits target, the entry was for 'deploybot'; it is kept" \
+        in flushed.stderr
     entries: Dict[str, dict] = {e["target"]: e for e in project.spooled()}
     assert set(entries) == {"gone", "rb"} and all(e["owner"] is None for e in entries.values())
     assert fake.requests() == []

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from shipmark import delivery, spool
+from shipmark import delivery, spool, spool_trust
 from shipmark.delivery import fanout
 from shipmark.delivery import Job, Options
 from shipmark.errors import ApiError, ExitStatus
@@ -49,8 +49,9 @@ def test_default_spool_is_one_per_working_directory(tmp_path: Path) -> None:
 
 # -- the file --------------------------------------------------------------------------------------
 
-def entry(target: str = "t", key: str = "k1", **kw: Any) -> Dict[str, Any]:
-    return spool.make_entry(target, "file", {"operation": "deploy", "event": {"event_key": key}}, key, **kw)
+def entry(target: str = "t", key: str = "k1", signing: Optional[bytes] = None, **kw: Any) -> Dict[str, Any]:
+    return spool.make_entry(target, "file", {"operation": "deploy", "event": {"event_key": key}}, key,
+                            key=signing, **kw)
 
 
 def test_journal_then_settle_delivered_removes_the_file(tmp_path: Path) -> None:
@@ -121,11 +122,31 @@ def test_damaged_lines_are_skipped(tmp_path: Path) -> None:
     assert [e["event_key"] for e in spool.load(path)] == ["a"]
 
 
-def test_entries_carry_a_format_version_and_room_for_an_integrity_tag(tmp_path: Path) -> None:
+def test_entries_carry_a_format_version_and_a_signature_keyed_by_the_targets_secrets(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
-    spool.journal(path, [entry()])
+    key = spool_trust.signing_key(["token-one", "webhook-two"])
+    spool.journal(path, [entry(signing=key)])
     (saved,) = spool.load(path)
-    assert saved["v"] == spool.FORMAT == 2 and "sig" in saved and saved["sig"] is None
+    assert saved["v"] == spool.FORMAT == 3 and len(saved["sig"]) == 64
+    assert spool_trust.why_untrusted(saved, key) is None
+    # Every secret counts: the same token with another second secret is another key.
+    assert spool_trust.why_untrusted(saved, spool_trust.signing_key(["token-one", "other"])) is not None
+    assert spool_trust.why_untrusted(saved, spool_trust.signing_key(["token-one"])) is not None
+    # Bookkeeping may change without breaking it; what the entry asks to send may not.
+    assert spool_trust.why_untrusted(dict(saved, attempts=9, state="failed", error="x"), key) is None
+    for field, value in (("target", "u"), ("type", "deploybot"), ("event_key", "k2"), ("spooled_at", "2099"),
+                         ("request", {"operation": "release_cancel", "event": {"event_key": "k1"}})):
+        assert spool_trust.why_untrusted(dict(saved, **{field: value}), key) == \
+            "its signature does not match the target's current secrets", field
+
+
+def test_a_target_without_secrets_writes_and_accepts_unsigned_entries(tmp_path: Path) -> None:
+    assert spool_trust.signing_key([]) is None and spool_trust.signing_key(["", None]) is None
+    unsigned = entry()
+    assert unsigned["sig"] is None and spool_trust.why_untrusted(unsigned, None) is None
+    assert spool_trust.why_untrusted(unsigned, b"k" * 32) == "it is unsigned"
+    old = {k: v for k, v in unsigned.items() if k not in ("v", "sig")}
+    assert spool_trust.why_untrusted(old, b"k" * 32) == "it is unsigned (written by shipmark 0.1.0)"
 
 
 def test_a_0_1_0_entry_journaled_again_is_rewritten_in_the_current_format(tmp_path: Path) -> None:
@@ -135,10 +156,36 @@ def test_a_0_1_0_entry_journaled_again_is_rewritten_in_the_current_format(tmp_pa
     with spool._locked(path):
         spool._write(path, [old])
     assert spool.entry_format(spool.load(path)[0]) == 1 and spool.readable(spool.load(path)[0])
-    spool.journal(path, [entry()])
+    key = spool_trust.signing_key(["tok"])
+    spool.journal(path, [entry(signing=key)])
     (saved,) = spool.load(path)
-    assert saved["v"] == spool.FORMAT and saved["sig"] is None
+    assert saved["v"] == spool.FORMAT and spool_trust.why_untrusted(saved, key) is None
     assert saved["state"] == "pending" and saved["attempts"] == 1
+
+
+def test_the_spool_is_refused_when_others_can_write_it(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    path = private / "s.jsonl"
+    spool.journal(path, [entry()])
+    assert oct(private.stat().st_mode & 0o777) == "0o700"
+    for where, mode in ((path, 0o620), (path, 0o602), (private, 0o770), (private, 0o1777)):
+        before = where.stat().st_mode & 0o7777
+        where.chmod(mode)
+        with pytest.raises(spool.UntrustedSpool, match="is writable by"):
+            spool.load(path)
+        where.chmod(before)
+    assert len(spool.load(path)) == 1
+
+
+def test_expiry_counts_from_when_the_entry_was_first_spooled() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    fresh = entry()
+    assert not spool.expired(fresh)
+    assert spool.expired(fresh, now + timedelta(days=spool.EXPIRY_DAYS, seconds=1))
+    assert not spool.expired(fresh, now + timedelta(days=spool.EXPIRY_DAYS - 1))
+    assert spool.expired(dict(fresh, spooled_at="garbage"))
 
 
 # -- owners and claims ----------------------------------------------------------------------------
@@ -408,7 +455,7 @@ def test_flush_leaves_an_entry_of_a_newer_format_alone(tmp_path: Path, mem: MemS
         spool._write(path, [newer])
     sent, kept, results = delivery.flush(Settings(j), Options(spool_path=path, timeout=5), Console())
     assert (sent, kept, results) == (0, 0, []) and mem.sends == 0 and mem.lookups == 0
-    assert "an entry for 't' was written by a newer shipmark (format 3); it is kept" in capsys.readouterr().err
+    assert "target 't' has an entry written by a newer shipmark (format 4); it is kept" in capsys.readouterr().err
     (left,) = spool.load(path)
     assert left["v"] == spool.FORMAT + 1 and left["owner"] is None and left["attempts"] == 0
 
@@ -543,3 +590,47 @@ def test_wait_polls_are_not_starved_by_the_spent_delivery_budget(tmp_path: Path,
     report = run([job("mem-poll")], tmp_path / "s.jsonl", timeout=0.2, wait=True, wait_timeout=10)
     assert report.exit_status == ExitStatus.OK, report.results
     assert report.results[0].remote_status == "success" and Polls.polls == 2
+
+
+def test_a_spool_owned_by_another_user_is_refused(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "s.jsonl"
+    spool.journal(path, [entry()])
+    monkeypatch.setattr(os, "getuid", lambda: 4242)  # as seen by another account (root stays trusted)
+    if path.stat().st_uid == 0:
+        os.chown(path, 4343, -1)
+    with pytest.raises(spool.UntrustedSpool, match=r"the spool (directory|file) .* belongs to another user"):
+        spool.load(path)
+
+
+def test_a_github_token_write_is_retried_at_the_end_of_the_run(tmp_path: Path, mem: MemService) -> None:
+    mem.script = [refused(), None]  # fails, then the retry at the end of the run gets through
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup", token="ghs_job_token")
+    report = delivery.run([j], Options(spool_path=path, timeout=5),
+                          Console(quiet=True, env={"GITHUB_TOKEN": "ghs_job_token"}))
+    assert report.exit_status == ExitStatus.OK and report.results[0].ok and not report.results[0].spooled
+    assert mem.sends == 2 and list(mem.records.values()) == [1] and not path.exists()
+
+
+def test_a_token_that_outlives_the_job_is_spooled_not_retried(tmp_path: Path, mem: MemService) -> None:
+    mem.script = [refused(), None]
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup", token="a-long-lived-token")
+    report = delivery.run([j], Options(spool_path=path, timeout=5),
+                          Console(quiet=True, env={"GITHUB_TOKEN": "ghs_job_token"}))
+    assert report.results[0].spooled and mem.sends == 1
+    (saved,) = spool.load(path)
+    assert spool_trust.why_untrusted(saved, spool_trust.key_for(j.config)) is None
+
+
+def test_a_flush_keeps_a_github_token_entry_for_the_next_command_of_the_job(tmp_path: Path, mem: MemService,
+                                                                           capsys) -> None:
+    path = tmp_path / "s.jsonl"
+    j = job("mem-lookup", token="ghs_job_token")
+    spool_failed(path, "t", j.request.to_json_dict(), j.request.event.event_key, "refused",
+                 target_type="mem-lookup", secrets=["ghs_job_token"])
+    mem.script = [refused(), None]
+    sent, kept, _ = delivery.flush(Settings(j), Options(spool_path=path, timeout=5),
+                                   Console(env={"GITHUB_TOKEN": "ghs_job_token"}))
+    assert (sent, kept) == (0, 1) and mem.sends == 1 and len(spool.load(path)) == 1
+    assert "is lost" not in capsys.readouterr().err

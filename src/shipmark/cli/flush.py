@@ -11,11 +11,17 @@ from shipmark.cli.options import output_options
 
 @click.command("flush")
 @click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS")
-@click.option("--dry-run", is_flag=True, help="Show what would be resent.")
+@click.option("--dry-run", is_flag=True, help="Show what would be resent (or dropped); send nothing.")
+@click.option("--drop", "drop", multiple=True, metavar="TARGET",
+              help="Remove TARGET's spooled entries instead of resending (repeatable).")
 @output_options
 def flush_cmd(**o: Any) -> None:
     """Resend events spooled after a transient failure."""
     from shipmark import render
 
     app = open_app(o)
-    click.get_current_context().exit(render.flushed(app.console, *app.flush()))
+    if o["drop"]:
+        from shipmark.delivery import flushing
+
+        click.get_current_context().exit(flushing.drop(app.options(), o["drop"], app.console))
+    click.get_current_context().exit(render.flushed(app.console, *app.flush(), dry_run=bool(o["dry_run"])))

@@ -47,6 +47,14 @@ def run(jobs: Sequence[Job], options: Options, console: Console) -> Report:
     journal = Journal(options, console)
     journal.start([(job, targets[job.config.name]) for job in jobs if job.config.name in targets])
     outcomes = _FanOut(jobs, targets, broken, options, journal).run(budget)
+    again = journal.one_job_retries(jobs, outcomes)
+    if again:  # their token ends with this job: try once more now, then they are lost (see Journal)
+        retry = [dataclasses.replace(jobs[i], uncertain=jobs[i].uncertain or outcomes[i].may_have_landed)
+                 for i in again]
+        journal.start([(job, targets[job.config.name]) for job in retry if job.config.name in targets])
+        for i, outcome in zip(again, _FanOut(retry, targets, broken, options, journal).run(budget)):
+            outcomes[i] = outcome
+        journal.lose(retry, [outcomes[i] for i in again])
 
     if options.wait and not options.dry_run:
         wait_all(targets, jobs, outcomes, options, console)
