@@ -56,7 +56,7 @@ def test_issue12_item2_targets_and_check_list_what_is_missing(tmp_path: Path) ->
     checked = run_cli(["check"], cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr.splitlines() == [
-        f"config OK ({tmp_path / 'shipmark.yml'}): 1 target(s): log",
+        f"config OK ({tmp_path / 'shipmark.yml'}): 1 target: log",
         "shipmark: warning: target 'rb' cannot be used here: RB_URL is not set, RB_TOKEN is not set",
         "shipmark: warning: target 'db' cannot be used here: DB_TOKEN is not set",
     ]
