@@ -12,7 +12,6 @@ import click
 
 from shipmark.cli.declared import SharedOption
 
-STATUSES = ("queued", "in_progress", "success", "failure", "cancelled", "skipped")
 EPILOG = ("Exit status: 0 delivered (vendor outages are tolerated unless --fail-on-error), "
           "1 delivery failed, 2 usage or config error, 3 remote deployment failed or --wait timed out.")
 
@@ -103,9 +102,36 @@ def record_options(fn: Callable) -> Callable:
     ])
 
 
-def status_option(default: Optional[str], help_text: str) -> Callable:
-    return click.option("--status", type=click.Choice(STATUSES), default=default, show_default=bool(default),
-                        help=help_text)
+class StatusWord(click.ParamType):
+    """shipmark's statuses or a CI system's word for one (shipmark.statuses), any case: gives shipmark's word."""
+
+    name = "status"
+
+    def __init__(self, *, final_only: bool = False):
+        self.final_only = final_only
+
+    def get_metavar(self, param: click.Parameter, ctx: Optional[click.Context] = None) -> str:
+        from shipmark.statuses import own_words
+
+        return "[" + "|".join(own_words(final_only=self.final_only)) + "]"
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> str:
+        from shipmark.statuses import own_words, status_of
+
+        expected = ", ".join(own_words(final_only=self.final_only))
+        try:
+            status = status_of(str(value))
+        except ValueError:
+            self.fail(f"{value!r}: expected one of {expected} or a CI system's word for one", param, ctx)
+        if self.final_only and not status.is_final:
+            words = " ".join(ctx.command_path.split()[1:]) if ctx else "this command"
+            self.fail(f"{value!r}: `{words}` takes a final status: expected one of {expected}", param, ctx)
+        return status.value
+
+
+def status_option(default: Optional[str], help_text: str, *, final_only: bool = False) -> Callable:
+    return click.option("--status", type=StatusWord(final_only=final_only), default=default,
+                        show_default=bool(default), help=help_text)
 
 
 def build_option(help_text: str) -> Callable:
