@@ -6,15 +6,22 @@ from typing import Any
 import click
 
 from shipmark.cli.group import open_app
-from shipmark.cli.options import output_options
+from shipmark.cli.options import TIMEOUT_HELP, output_options
 
 
 @click.command("flush")
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help=TIMEOUT_HELP)
 @click.option("--dry-run", is_flag=True, help="Show what would be resent.")
 @output_options
 def flush_cmd(**o: Any) -> None:
-    """Resend events spooled after a transient failure."""
+    """Resend events spooled after a transient failure.
+
+    \b
+    Examples:
+      shipmark flush
+      shipmark flush --dry-run
+      shipmark flush --timeout 60 --json
+    """
     from shipmark import render
 
     app = open_app(o)

@@ -23,6 +23,15 @@ if TYPE_CHECKING:  # pragma: no cover
 class ShipmarkGroup(click.Group):
     """Maps shipmark's exceptions and click's usage errors to one readable line and an exit status."""
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole summary (click would cut it at the terminal's width)."""
+        rows = [(name, summary(command)) for name, command in
+                ((name, self.get_command(ctx, name)) for name in self.list_commands(ctx))
+                if command is not None and not command.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
         if ctx.parent is None:
             ctx.meta[ARGV] = list(args)
@@ -59,6 +68,14 @@ class ShipmarkGroup(click.Group):
 
             _fail(ctx, f"internal error: {exc.__class__.__name__}: {redact(exc)} "
                        "(run with --debug for a traceback)", 1)
+
+
+def summary(command: click.Command) -> str:
+    """A command's summary: its short help, else the first paragraph of its help, whole."""
+    import inspect
+
+    text = command.short_help or inspect.cleandoc(command.help or "").split("\n\n")[0]
+    return " ".join(text.replace("\b", "").split())
 
 
 # click >= 8.2 shows the help for a group called with no command, through this error.
