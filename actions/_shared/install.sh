@@ -80,7 +80,13 @@ else
     echo "shipmark ${version}: installing into ${venv}"
     rm -rf "${venv}"
     pip_options=(install --quiet --disable-pip-version-check --no-input "${source_dir}")
-    if host_pip_can_target; then
+    if command -v uv >/dev/null 2>&1; then
+      # uv when the runner has it: it builds and installs in a fraction of pip's time.
+      "${python}" -m venv --without-pip "${venv}" || fail "could not create a virtualenv with ${python}"
+      set_bin_dir
+      uv pip install --quiet --python "${shipmark_bin_dir}/python" "${source_dir}" ||
+        fail "uv could not install shipmark from ${source_dir}"
+    elif host_pip_can_target; then
       # Every hosted job starts with an empty tool cache, so this runs once per job: a
       # virtualenv without its own pip (no ensurepip, about 2.5 s less), filled by the
       # interpreter's pip through --python.

@@ -43,15 +43,25 @@ shipmark_install() {
   venv="${WORKSPACE_TMP:-${WORKSPACE:-$PWD}/.shipmark}/shipmark-venv"
   stamp="${BUILD_TAG:-}|${SHIPMARK_PACKAGE}"
   if [ ! -x "$venv/bin/shipmark-wrap" ] || [ "$(cat "$venv/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
-    echo "shipmark: installing $SHIPMARK_PACKAGE into $venv" >&2
     rm -rf "$venv"
-    # Without ensurepip (seconds saved per build) when the agent's pip can install into
-    # another environment (pip >= 22.3: --python); else the usual way.
+    # A virtualenv without ensurepip (seconds saved per build), filled by uv when the agent
+    # has it (well under a second from a wheel), else by the agent's pip when it can install
+    # into another environment (pip >= 22.3: --python), else the usual way.
     python3 -m venv --without-pip "$venv"
-    if python3 -m pip --python "$venv/bin/python" --version >/dev/null 2>&1; then
+    if command -v uv >/dev/null 2>&1; then
+      echo "shipmark: installing $SHIPMARK_PACKAGE into $venv with uv" >&2
+      # uv reads UV_* settings only: hand it pip's index (a mirror) unless uv has its own.
+      set -- --quiet --python "$venv/bin/python"
+      if [ -n "${PIP_INDEX_URL:-}" ] && [ -z "${UV_INDEX_URL:-}${UV_DEFAULT_INDEX:-}" ]; then
+        set -- "$@" --index-url "$PIP_INDEX_URL"
+      fi
+      uv pip install "$@" "$SHIPMARK_PACKAGE" >&2
+    elif python3 -m pip --python "$venv/bin/python" --version >/dev/null 2>&1; then
+      echo "shipmark: installing $SHIPMARK_PACKAGE into $venv with pip" >&2
       python3 -m pip --python "$venv/bin/python" install --quiet --disable-pip-version-check --no-input \\
         "$SHIPMARK_PACKAGE" >&2
     else
+      echo "shipmark: installing $SHIPMARK_PACKAGE into $venv with pip" >&2
       rm -rf "$venv"
       python3 -m venv "$venv"
       "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$SHIPMARK_PACKAGE" >&2

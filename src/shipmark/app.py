@@ -29,6 +29,9 @@ ALIASES = {
     "deployment start": "deploy",
     "deployment finish": "deploy",
 }
+# How to configure a target, for the errors that find none.
+NO_TARGET_FIX = ("add one under `targets:` in shipmark.yml, or set SHIPMARK_TARGET_<NAME>_TYPE "
+                 "(and SHIPMARK_TARGET_<NAME>_<KEY> for its keys)")
 # Resending earlier events takes this share of a command's budget at most (and 10 s).
 AUTO_FLUSH_SHARE = 3
 # An auto-flush shorter than this is not charged to the command's own budget.
@@ -155,6 +158,7 @@ class App:
         params = self._params()
         selected = self._select(operation, self.flags.get("targets") or ())
         if not selected:
+            self._nothing_to_record()
             return Delivery(events)
         options = self.options()
         self._auto_flush(options)
@@ -163,6 +167,23 @@ class App:
         jobs = self._jobs(selected, events, params, operation=operation, command=command,
                           environment_explicit=explicit, **fields, **request_fields(declared))
         return Delivery(events, delivery.run(jobs, options, self.console))
+
+    def _nothing_to_record(self) -> None:
+        """No target: outside CI (or with --dry-run) the event is shown; inside CI that is a mistake.
+
+        A CI job that records nothing must not pass as if it had, so it fails with the fix,
+        unless no config was read on purpose (``Settings.discovery_suppressed``): then it warns.
+        """
+        from shipmark.errors import UsageError
+
+        if self.flags.get("dry_run") or not self.context.is_ci:
+            return
+        reason = self.settings.discovery_suppressed
+        if reason:
+            self.console.warn(f"no target configured ({reason}): nothing recorded")
+            return
+        raise UsageError(f"no target configured, so this CI job would record nothing: {NO_TARGET_FIX}; "
+                         "or pass --dry-run to only show the event")
 
     def query(self, command: str, *, declared: Optional[Mapping[Any, Any]] = None, **fields: Any) -> "Report":
         """Lists and operations on an existing record (--id): no CI event, nothing spooled."""
@@ -173,10 +194,11 @@ class App:
         operation = operation_for(command)
         selected = self._select(operation, self.flags.get("targets") or ())
         if not selected:
-            raise UsageError("no targets configured (configure targets in shipmark.yml or SHIPMARK_TARGET_* variables)")
+            raise UsageError(f"no target configured: {NO_TARGET_FIX}")
         # Lists filter on --version / -e; they travel in the event like every other request's.
+        # The repository is the one CI context key a read uses (github's default repository).
         event = Event(kind="query", operation=operation, version=self.flags.get("version"),
-                      environment=self.flags.get("environment"), context=Context())
+                      environment=self.flags.get("environment"), context=Context(slug=self.context.slug))
         jobs = self._jobs(selected, [event], self._params(), operation=operation,
                           environment_explicit=bool(self.flags.get("environment")), **fields,
                           **request_fields(declared))

@@ -56,6 +56,9 @@ class Settings:
     targets: Dict[str, Any]  # name -> TargetConfig subclass instance, in config order
     spool: Optional[str] = None
     path: Optional[Path] = None
+    # Why no config was read although one may exist (e.g. not trusted in this build), else None.
+    # With no target, a recording command in CI then warns and exits 0 instead of failing.
+    discovery_suppressed: Optional[str] = None
 
 
 def find_config(explicit: Optional[str], env: Mapping[str, str], cwd: Path) -> Optional[Path]:

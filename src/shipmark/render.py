@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence
 
-from shipmark.output import (LIST_COLUMNS, Console, describe, list_rows, render_table, results_json,
+from shipmark.output import (Console, describe, list_columns, list_rows, render_table, results_json,
                              write_dotenv, write_github)
+from shipmark.wording import count
 
 if TYPE_CHECKING:  # pragma: no cover
     from shipmark.models import Event, Result
@@ -31,12 +32,14 @@ def report(console: Console, report: Any, *, list_mode: bool = False) -> int:
                 console.warn(line[2:])
             else:
                 console.error(line[2:])
+        elif result.skipped and result.status_code is not None:
+            console.warn(line[2:])  # skipped on the service's answer (e.g. a read-only token), not by choice
         elif not (list_mode and console.json_mode):
             console.info(line)
     if list_mode and not console.json_mode:
         rows = list_rows(report.results)
         if rows:
-            console.stdout(render_table(rows, LIST_COLUMNS))
+            console.stdout(render_table(rows, list_columns(rows)))
     ci_outputs(console, report.results, report.exit_status == 0)
     return int(report.exit_status)
 
@@ -117,7 +120,7 @@ def config_ok(console: Console, settings: Any, *, final: bool) -> None:
     """`shipmark check`: the config loaded. When that is all it checks (``final``), --json lists each target as ok."""
     where = str(settings.path) if settings.path else "no config file"
     names = list(settings.targets)
-    console.info(f"config OK ({where}): {len(names)} target(s){': ' + ', '.join(names) if names else ''}")
+    console.info(f"config OK ({where}): {count(len(names), 'target')}{': ' + ', '.join(names) if names else ''}")
     if final and console.json_mode:
         console.stdout(json.dumps([{"target": n, "type": c.type, "ok": True} for n, c in settings.targets.items()]))
 

@@ -39,14 +39,12 @@ CASES = [
                  "deployment get is not supported by releasebits", id="deployment-get"),
     pytest.param(["deployment", "retry", "--id", "7", "-t", "out", "--timeout", "5"],
                  "deployment retry is not supported by file", id="deployment-retry"),
-    pytest.param(["deployment", "list", "-t", "out", "--timeout", "5"], "deployment list is not supported by file",
-                 id="deployment-list"),
+    pytest.param(["release", "list", "-t", "rb", "--timeout", "5"], "release list is not supported by releasebits",
+                 id="release-list-releasebits"),
     pytest.param(["release", "list", "-t", "db", "--timeout", "5"], "release list is not supported by deploybot",
                  id="release-list"),
     pytest.param(["build", "list", "-t", "av", "--timeout", "5"], "build list is not supported by aviator",
                  id="build-list"),
-    pytest.param(["check", "--online", "-t", "out", "--timeout", "5"], "an online check is not supported by file",
-                 id="check-online"),
     pytest.param(["targets", "out", "--discover", "--timeout", "5"], "targets --discover is not supported by file",
                  id="targets-discover"),
 ]
@@ -66,15 +64,15 @@ def test_a_named_target_that_cannot_do_it_exits_2_and_sends_nothing(httpserver: 
 
 def test_unsupported_outweighs_another_target_failing(httpserver: HTTPServer, tmp_path: Path) -> None:
     """Exit 2 (fix the command) wins over exit 1 (a target rejected the request)."""
-    httpserver.expect_request("/components/web/deployments", method="GET").respond_with_json(
+    httpserver.expect_request("/api/v1/deployments/7", method="GET").respond_with_json(
         {"message": "invalid token"}, status=401)
-    proc = run_cli(["deployment", "list", "-t", "out", "-t", "rb", "--json", "--timeout", "5"],
+    proc = run_cli(["deployment", "get", "--id", "7", "-t", "out", "-t", "db", "--json", "--timeout", "5"],
                    env=target_env(httpserver.url_for("/"), tmp_path), cwd=tmp_path)
     assert_no_canary(proc.stdout, proc.stderr)
     assert proc.returncode == 2, proc.stderr
     results = {r["target"]: r for r in json.loads(proc.stdout)}
-    assert results["out"]["ok"] is False and results["out"]["error"] == "deployment list is not supported by file"
-    assert results["rb"]["ok"] is False and results["rb"]["status_code"] == 401
+    assert results["out"]["ok"] is False and results["out"]["error"] == "deployment get is not supported by file"
+    assert results["db"]["ok"] is False and results["db"]["status_code"] == 401
 
 
 def test_unnamed_targets_that_cannot_do_it_are_skipped(httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ def test_a_cancelled_deployment_is_not_success(httpserver: HTTPServer, tmp_path:
     proc, result = wait(httpserver, tmp_path, target)
     assert proc.returncode == 3, proc.stderr
     assert result["ok"] is False and result["remote_status"] == "cancelled"
-    assert result["error"] == f"the deployment ended {word}"
+    assert result["error"] == f"the deployment was cancelled (state: {word})"
     assert len(polls) == 1
 
 
@@ -107,7 +107,7 @@ def test_queued_is_not_final_and_the_state_after_it_decides(httpserver: HTTPServ
     assert len(polls) == 2
     assert "av: queued" in proc.stderr  # the progress line while it waited
     assert result["ok"] is False and result["remote_status"] == "failure"
-    assert result["error"] == "the deployment ended failure"
+    assert result["error"] == "the deployment failed (state: failure)"
 
 
 def test_a_queued_deployment_is_followed_to_success(httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -454,11 +454,11 @@ def test_discover_lists_repositories_and_environments():
 def test_probe():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.get(ENVIRONMENTS, json=[{"server_environment": {"id": 3}}] * 2)
-        assert target().probe() == "authenticated; repository 67 has 2 environment(s)"
+        assert target().probe() == "authenticated; repository 67 has 2 environments"
         assert_headers(rsps.calls[0])
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.get(API + "/repositories.json", json=[{"repository": {"id": 1}}])
-        assert target(repository=None).probe() == "authenticated; 1 repositories"
+        assert target(repository=None).probe() == "authenticated; 1 repository"
 
 
 def test_created_at_format():

@@ -571,7 +571,7 @@ def test_deploy_without_stage_lets_buildmaster_pick_the_next_and_has_no_lookup()
     assert form_of(rsps.seen[0]) == {"applicationName": "Web", "releaseNumber": "v1.2.3", "buildNumber": "7",
                                       **key_of(req)}
     assert result.id == "93"
-    assert result.message == "deploying: build 7 to Testing (pending) (also started deployment(s) 94)"
+    assert result.message == "deploying: build 7 to Testing (pending) (also started deployment 94)"
 
 
 def test_deploy_start_time_is_sent_with_an_explicit_utc_offset():
@@ -714,7 +714,7 @@ def test_probe_reads_the_applications_releases():
     t = target()
     with Mock() as rsps:
         rsps.get(RELEASES, json=[release(1), release(2)])
-        assert t.probe() == "authenticated; application 'Web': 2 release(s)"
+        assert t.probe() == "authenticated; application 'Web': 2 releases"
     assert_read(rsps.seen[0], "/api/releases", {"applicationName": "Web"})
 
 
@@ -727,8 +727,8 @@ def test_discover_lists_applications_and_pipelines():
         result = t.discover(make_request("discover"))
     assert_read(rsps.seen[0], "/api/releases", {})
     assert result.items == [
-        {"kind": "application", "id": "3", "name": "Web", "detail": "2 release(s)"},
-        {"kind": "application", "id": "4", "name": "Api", "detail": "1 release(s)"},
+        {"kind": "application", "id": "3", "name": "Web", "detail": "2 releases"},
+        {"kind": "application", "id": "4", "name": "Api", "detail": "1 release"},
         {"kind": "pipeline", "id": None, "name": "Standard", "detail": "application Web"},
         {"kind": "pipeline", "id": None, "name": "Hotfix", "detail": "application Web"},
         {"kind": "pipeline", "id": None, "name": "Standard", "detail": "application Api"},

@@ -70,7 +70,7 @@ def test_help_lists_every_command_group() -> None:
 
 
 def test_embedded_default_prints_the_event(tmp_path: Path) -> None:
-    result = invoke(["deploy", "-e", "production"], env=github_push_env(), cwd=tmp_path)
+    result = invoke(["deploy", "--dry-run", "-e", "production"], env=github_push_env(), cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     event = json.loads(result.stdout)
     assert event["environment"] == "production"
@@ -84,7 +84,7 @@ def test_embedded_default_prints_the_event(tmp_path: Path) -> None:
 
 
 def test_embedded_default_json_is_a_result_array(tmp_path: Path) -> None:
-    result = invoke(["deploy", "-e", "staging", "--json", "--host", "a", "--host", "b"],
+    result = invoke(["deploy", "--dry-run", "-e", "staging", "--json", "--host", "a", "--host", "b"],
                     env=github_push_env(), cwd=tmp_path)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -94,25 +94,25 @@ def test_embedded_default_json_is_a_result_array(tmp_path: Path) -> None:
 
 def test_tag_is_the_default_version(tmp_path: Path) -> None:
     env = github_push_env(GITHUB_REF="refs/tags/v2.0.0", GITHUB_REF_NAME="v2.0.0", GITHUB_REF_TYPE="tag")
-    event = json.loads(invoke(["deploy"], env=env, cwd=tmp_path).stdout)
+    event = json.loads(invoke(["deploy", "--dry-run"], env=env, cwd=tmp_path).stdout)
     assert (event["version"], event["tag"]) == ("v2.0.0", "v2.0.0")
 
 
 def test_version_after_the_subcommand_is_the_event_version(tmp_path: Path) -> None:
-    event = json.loads(invoke(["deploy", "--version", "v9.9.9"], env=github_push_env(), cwd=tmp_path).stdout)
+    event = json.loads(invoke(["deploy", "--dry-run", "--version", "v9.9.9"], env=github_push_env(), cwd=tmp_path).stdout)
     assert event["version"] == "v9.9.9"
     env = github_push_env(SHIPMARK_VERSION="from-env")
-    assert json.loads(invoke(["deploy"], env=env, cwd=tmp_path).stdout)["version"] == "from-env"
-    assert json.loads(invoke(["deploy", "--version", "flag"], env=env, cwd=tmp_path).stdout)["version"] == "flag"
+    assert json.loads(invoke(["deploy", "--dry-run"], env=env, cwd=tmp_path).stdout)["version"] == "from-env"
+    assert json.loads(invoke(["deploy", "--dry-run", "--version", "flag"], env=env, cwd=tmp_path).stdout)["version"] == "flag"
 
 
 def test_environment_precedence(tmp_path: Path) -> None:
     file_config(tmp_path)
     (tmp_path / "shipmark.yml").write_text("defaults:\n  environment: from-file\n")
-    assert json.loads(invoke(["deploy"], env=github_push_env(), cwd=tmp_path).stdout)["environment"] == "from-file"
+    assert json.loads(invoke(["deploy", "--dry-run"], env=github_push_env(), cwd=tmp_path).stdout)["environment"] == "from-file"
     env = github_push_env(SHIPMARK_ENVIRONMENT="from-env")
-    assert json.loads(invoke(["deploy"], env=env, cwd=tmp_path).stdout)["environment"] == "from-env"
-    assert json.loads(invoke(["deploy", "-e", "flag"], env=env, cwd=tmp_path).stdout)["environment"] == "flag"
+    assert json.loads(invoke(["deploy", "--dry-run"], env=env, cwd=tmp_path).stdout)["environment"] == "from-env"
+    assert json.loads(invoke(["deploy", "--dry-run", "-e", "flag"], env=env, cwd=tmp_path).stdout)["environment"] == "flag"
 
 
 def test_pull_request_events_carry_the_head_sha(tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_pull_request_events_carry_the_head_sha(tmp_path: Path) -> None:
     assert context["commit"] == MERGE_SHA
     assert context["pr_head_sha"] == HEAD_SHA
     assert context["pr"] == "412"
-    event = json.loads(invoke(["deploy", "-e", "preview"], env=env, cwd=tmp_path).stdout)
+    event = json.loads(invoke(["deploy", "--dry-run", "-e", "preview"], env=env, cwd=tmp_path).stdout)
     assert event["commit"] == HEAD_SHA
     assert event["branch"] == "feature/login"
 
@@ -162,7 +162,7 @@ def test_event_key_is_stable_across_reruns_and_varies_with_inputs(tmp_path: Path
     file_config(tmp_path)
 
     def key(*args: str, **env: str) -> str:
-        out = invoke(["deploy", "--json", *args], env=github_push_env(**env), cwd=tmp_path)
+        out = invoke(["deploy", "--dry-run", "--json", *args], env=github_push_env(**env), cwd=tmp_path)
         return json.loads(out.stdout)[0]["event_key"]
 
     first = key()
@@ -181,7 +181,7 @@ def test_event_key_is_stable_across_reruns_and_varies_with_inputs(tmp_path: Path
      "--finished-at is before --started-at"),
     (["deploy", "--commit", "not-a-sha"], "--commit 'not-a-sha': expected a hex commit sha"),
     (["deploy", "-t", "ghost"], "--target 'ghost': no such target (configured: out)"),
-    (["deployment", "list", "-t", "out"], "deployment list is not supported by file"),
+    (["deployment", "get", "--id", "7", "-t", "out"], "deployment get is not supported by file"),
     (["deployment", "finish", "--status", "in_progress"], "`deployment finish` takes a final status"),
     (["release", "cancel"], "`release cancel` names the release with --version"),
 ])
@@ -209,9 +209,9 @@ def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
 
 def test_default_target_selection_skips_unsupported(tmp_path: Path) -> None:
     file_config(tmp_path)
-    result = invoke(["deployment", "list"], cwd=tmp_path)
+    result = invoke(["deployment", "get", "--id", "7"], cwd=tmp_path)
     assert result.exit_code == 2
-    assert "no configured target supports deployment list" in result.stderr
+    assert "no configured target supports deployment get" in result.stderr
 
 
 def test_targets_command_masks_tokens(tmp_path: Path) -> None:
@@ -227,7 +227,7 @@ def test_check_validates_config(tmp_path: Path) -> None:
     file_config(tmp_path)
     result = invoke(["check"], cwd=tmp_path)
     assert result.exit_code == 0
-    assert "config OK" in result.stderr and "1 target(s): out" in result.stderr
+    assert "config OK" in result.stderr and "1 target: out" in result.stderr
 
 
 def test_github_outputs_summary_and_masks(tmp_path: Path) -> None:
@@ -334,7 +334,7 @@ def test_deployment_finish_does_not_trigger_a_deployment_service(tmp_path: Path)
     ("2024-05-01 12:30:00", "2024-05-01T12:30:00.000Z"),
 ])
 def test_timestamps_are_read_leniently_and_stored_in_utc(tmp_path: Path, text: str, expected: str) -> None:
-    event = json.loads(invoke(["deploy", "--started-at", text], env=github_push_env(), cwd=tmp_path).stdout)
+    event = json.loads(invoke(["deploy", "--dry-run", "--started-at", text], env=github_push_env(), cwd=tmp_path).stdout)
     from shipmark.models import parse_iso8601, utc_iso
 
     assert utc_iso(parse_iso8601(event["started_at"])) == expected
@@ -373,7 +373,7 @@ def test_backend_declared_options_reach_the_request(tmp_path: Path) -> None:
 @pytest.mark.parametrize("argv, backends", [
     (["deploy", "-e", "staging", "--dry-run"], ["file"]),  # only the configured backend
     (["deploy", "-e", "staging", "--dry-run", "--build", "3"], ["aviator", "beanstalk", "buildmaster", "deploybot",
-                                                                "file", "releasebits"]),  # a declared option
+                                                                "file", "github", "releasebits"]),  # a declared option
 ])
 def test_backends_are_imported_only_for_their_config_or_their_options(tmp_path: Path, argv: List[str],
                                                                      backends: List[str]) -> None:

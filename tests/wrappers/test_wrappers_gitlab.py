@@ -2,8 +2,9 @@
 
 Jobs run on this host (`--shell-executor-no-image --force-shell-executor`), each in its own
 copy of a scratch repository (`--shell-isolation`), one at a time. The include of the docs
-snippet is pointed at the template in that repository, and `package` at the working tree,
-since the job cannot see the rest of this repository.
+snippet is pointed at the template in that repository, and `package` at the wheel built
+from the working tree (what the package index would serve), since the job cannot see the
+rest of this repository.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Dict
 import pytest
 import yaml
 
-from wrapper_support import (CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event,
+from wrapper_support import (CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE, assert_quoted_args_event,
                              clean_env, file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
                              recorded_events, run, snippet, tool, write_recorder)
 
@@ -44,8 +45,8 @@ def gitlab_ci_local(repo: Path, home: Path, path: str, variables: Dict[str, str]
     return run(cmd, cwd=repo, env=clean_env(PATH=path), timeout=400, check=False)
 
 
-def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits):
-    pipeline = localize(snippet("gitlab"), package=str(REPO))
+def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist):
+    pipeline = localize(snippet("gitlab"), package=str(dist.wheel))
     # One more tracked job whose script fails: its after_script must record `failure`.
     pipeline["deploy-broken"] = {
         "stage": "deploy", "extends": ".shipmark-track", "allow_failure": True,
@@ -63,7 +64,7 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits):
         "SHIPMARK_VENV": str(tmp_path / "venv")})
     log = proc.stdout
     assert proc.returncode == 0, log[-10000:]
-    assert log.count("installing " + str(REPO)) == 1, log[-10000:]
+    assert log.count("installing " + str(dist.wheel)) == 1, log[-10000:]
 
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     broken = [(e["operation"], e["status"]) for e in events if e["meta"].get("job") == "broken"]

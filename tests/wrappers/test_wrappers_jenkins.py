@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ import pytest
 from wrapper_support import (HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event, clean_env,
                              file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
                              recorded_events, run, snippet, tool, version, write_recorder)
+
+from dist_support import local_index  # noqa: E402  (tests/release, put on sys.path by conftest)
 
 pytestmark = pytest.mark.wrappers
 
@@ -75,18 +78,35 @@ def test_quoted_args_string_and_list_items_with_spaces(tmp_path):
     assert (from_string["name"], from_list["name"]) == (None, "blue green")
 
 
-def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits):
-    """No shipmark on PATH: the package is installed once per build; a failing block records failure."""
+@pytest.mark.parametrize("source", ["wheel-with-pip", "index-with-uv"])
+def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits, dist, source):
+    """No shipmark on PATH: the package is installed once per build, from the built wheel with
+    pip, or by name with uv from the index PIP_INDEX_URL names (a local one that alone holds
+    shipmark); a failing block records failure."""
     workspace = make_repo(tmp_path / "ws")
     events_file = tmp_path / "events.jsonl"
+    path = path_without_shipmark(tmp_path)
+    assert shutil.which("uv", path=path) is None
+    if source == "wheel-with-pip":
+        package, extra = str(dist.wheel), {}
+    else:
+        package = f"shipmark=={version()}"
+        uv_bin = tmp_path / "uv-bin"
+        uv_bin.mkdir()
+        (uv_bin / "uv").symlink_to(tool("uv"))
+        path = f"{uv_bin}{os.pathsep}{path}"
+        extra = {"PIP_INDEX_URL": local_index(dist, tmp_path / "index").as_uri(),
+                 "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1"}
     proc = harness(
-        "install", tmp_path, PATH=path_without_shipmark(tmp_path), PACKAGE=str(REPO),
+        "install", tmp_path, PATH=path, PACKAGE=package,
         WORKSPACE=str(workspace), WORKSPACE_TMP=str(tmp_path / "ws@tmp"), BUILD_TAG="jenkins-web-deploy-7",
         JENKINS_URL="http://127.0.0.1:9/", BUILD_NUMBER="7", JOB_NAME="web/deploy", BRANCH_NAME="main",
         SHIPMARK_TARGET_RB_TYPE="releasebits", SHIPMARK_TARGET_RB_URL=releasebits.url,
         SHIPMARK_TARGET_RB_COMPONENT="web",
-        SHIPMARK_TARGET_LOG_TYPE="file", SHIPMARK_TARGET_LOG_PATH=str(events_file))
-    assert proc.stdout.count(f"shipmark: installing {REPO}") == 1, proc.stdout
+        SHIPMARK_TARGET_LOG_TYPE="file", SHIPMARK_TARGET_LOG_PATH=str(events_file), **extra)
+    installer = "pip" if source == "wheel-with-pip" else "uv"
+    assert proc.stdout.count(f"shipmark: installing {package} into ") == 1, proc.stdout
+    assert f" with {installer}\n" in proc.stdout, proc.stdout
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     assert [(e["operation"], e["status"], e["environment"]) for e in events] == [
         ("deploy", "in_progress", "prod"), ("deploy", "failure", "prod")]

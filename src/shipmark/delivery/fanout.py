@@ -21,6 +21,7 @@ from shipmark.models import Result
 from shipmark.operations import WRITE_OPERATIONS
 from shipmark.output import Console
 from shipmark.targets.base import Target
+from shipmark.wording import seconds as duration
 
 # How long past the time budget a job may run before it is reported as timed out.
 DEADLINE_GRACE = 2.0
@@ -140,8 +141,8 @@ class _FanOut:
         target = self.targets.get(job.config.name)
         seconds = target.http.budget.seconds if target is not None else budget.seconds
         started = self.started[index]
-        error = (f"no complete answer within the time budget of {seconds:g}s" if started
-                 else f"not sent: the time budget of {seconds:g}s ran out first")
+        error = (f"no complete answer within the time budget of {duration(seconds)}" if started
+                 else f"not sent: the time budget of {duration(seconds)} ran out first")
         return Outcome(plain_result(job, ok=False, error=error, transient=True), TRANSIENT,
                        bool(job.config.required),
                        may_have_landed=started and job.request.operation in WRITE_OPERATIONS,

@@ -1,9 +1,14 @@
 """How each job ended, and the exit status those endings give.
 
 Exit status: 2 when a request was unusable or unsupported by a target named with
--t; 1 when a target rejected an event for good, or a transient failure hit a
-required target (or --fail-on-error); 3 when a waited-for deployment failed or
-the wait timed out; else 0. Other transient failures only warn (and spool).
+-t; 1 when a target rejected an event for good, a transient failure hit a
+required target (or --fail-on-error), or a read or list failed in any way; 3 when
+a waited-for deployment failed or the wait timed out; else 0. Other transient
+failures of writes only warn (and spool).
+
+The outage policy is for writes: the event is kept and resent later, so the job
+need not fail. A read that failed has nothing to keep, and an empty answer would
+look like "nothing there", so it always fails the command.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import List, Sequence
 
 from shipmark.errors import ExitStatus
 from shipmark.models import Result
+from shipmark.operations import WRITE_OPERATIONS
 
 # How each result ended.
 OK, SKIPPED, USAGE, PERMANENT, TRANSIENT, REMOTE_FAILED = (
@@ -46,11 +52,17 @@ def exit_status(outcomes: Sequence[Outcome], fail_on_error: bool) -> ExitStatus:
     kinds = [o.kind for o in outcomes]
     if USAGE in kinds:
         return ExitStatus.USAGE
-    if PERMANENT in kinds or any(o.kind == TRANSIENT and (fail_on_error or o.required) for o in outcomes):
+    if PERMANENT in kinds or any(o.kind == TRANSIENT and (fail_on_error or o.required or not tolerated(o))
+                                 for o in outcomes):
         return ExitStatus.DELIVERY_FAILED
     if REMOTE_FAILED in kinds:
         return ExitStatus.REMOTE_FAILED
     return ExitStatus.OK
+
+
+def tolerated(outcome: Outcome) -> bool:
+    """May this transient failure only warn? Only a write's, whose event the spool keeps."""
+    return outcome.result.operation in WRITE_OPERATIONS
 
 
 def error_kind(exit_code: ExitStatus) -> str:

@@ -7,10 +7,14 @@ from typing import Dict, List, Sequence, Tuple
 from shipmark.delivery.jobs import Job, Options
 from shipmark.delivery.policy import OK, PERMANENT, REMOTE_FAILED, Outcome
 from shipmark.errors import ApiError
-from shipmark.models import FAILED_STATES
+from shipmark.models import FAILED_STATES, Status
 from shipmark.operations import WAIT_OPERATIONS
 from shipmark.output import Console
 from shipmark.targets.base import Target
+from shipmark.wording import seconds as duration
+
+# How a failed end reads ("the deployment failed", not "ended failed").
+ENDED = {Status.FAILURE: "failed", Status.CANCELLED: "was cancelled"}
 
 
 def wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Outcome],
@@ -50,7 +54,7 @@ def wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Out
             if status is not None and status.is_final:
                 if status in FAILED_STATES:
                     outcome.result.ok = False
-                    outcome.result.error = f"the deployment ended {word}"
+                    outcome.result.error = f"the deployment {ENDED[status]} (state: {word})"
                     outcome.kind = REMOTE_FAILED
                 continue
             still.append((target, outcome))
@@ -61,11 +65,11 @@ def wait_all(targets: Dict[str, Target], jobs: Sequence[Job], outcomes: List[Out
         if time.monotonic() >= deadline:
             for target, outcome in pending:
                 outcome.result.ok = False
-                outcome.result.error = (f"--wait timed out after {options.wait_timeout:g}s; "
+                outcome.result.error = (f"--wait timed out after {duration(options.wait_timeout)}; "
                                         f"last state: {outcome.result.remote_status}")
                 outcome.kind = REMOTE_FAILED
             break
         states = ", ".join(f"{o.result.target}: {o.result.remote_status}" for _, o in pending)
-        console.info(f"waiting ({elapsed:.0f}s of {options.wait_timeout:g}s): {states}")
+        console.info(f"waiting ({elapsed:.0f}s of {duration(options.wait_timeout)}): {states}")
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         interval = min(interval * 1.5, 15.0)

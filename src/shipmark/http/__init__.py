@@ -13,8 +13,7 @@ HTTP library, so reading DEFAULT_BUDGET or default_error_message does not load r
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from shipmark.lazy import lazy_attributes
 
 _HOMES = {
     "HttpClient": "shipmark.http.client",
@@ -32,12 +31,4 @@ _HOMES = {
 }
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES, globals())

@@ -32,6 +32,7 @@ from shipmark.http.resend import UncertainResend
 from shipmark.http.response import HttpResponse, decode
 from shipmark.http.session import new_session, register_userinfo
 from shipmark.redact import redact, redact_headers
+from shipmark.wording import seconds as duration
 
 USER_AGENT = f"shipmark/{__version__} (+https://pypi.org/project/shipmark/)"
 CONNECT_TIMEOUT = 5.0
@@ -42,6 +43,9 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_MARGIN = 0.25
 
 Printer = Callable[[str], None]
+# (status, headers) -> seconds to wait when the answer is a rate limit the status code does not
+# say (GitHub answers some with 403), else None. Such a request was not processed: retried like a 429.
+Throttle = Callable[[int, Mapping[str, str]], Optional[float]]
 
 
 class _Attempt(Exception):
@@ -77,6 +81,7 @@ class HttpClient:
         error_parser: Optional[ErrorParser] = None,
         retry_methods: Iterable[str] = (),
         retries: int = 4,
+        throttled: Optional[Throttle] = None,
     ):
         self.base_url = base_url.rstrip("/")
         register_userinfo(self.base_url)
@@ -93,6 +98,7 @@ class HttpClient:
         self._basic_auth = basic_auth
         self._retry_methods = frozenset(m.upper() for m in retry_methods)
         self.retries = max(0, retries)
+        self.throttled = throttled
         self._local = threading.local()
         # Set on the client of a job resending an uncertain spooled event (see for_resend).
         self.resend: Optional[UncertainResend] = None
@@ -155,7 +161,7 @@ class HttpClient:
             attempt += 1
             remaining = self.budget.remaining()
             if remaining <= 0:
-                raise ApiError(f"{redact(host_of(url))}: gave up: the time budget of {self.budget.seconds:g}s "
+                raise ApiError(f"{redact(host_of(url))}: gave up: the time budget of {duration(self.budget.seconds)} "
                                "is spent", transient=True, url=url)
             try:
                 return self._attempt(method, prepared.copy(), ok_codes, remaining)
@@ -166,7 +172,7 @@ class HttpClient:
                 delay = failed.delay if failed.delay is not None else backoff(attempt)
                 if delay + _RETRY_MARGIN >= self.budget.remaining():
                     if failed.delay is not None:
-                        err.message += f" (Retry-After {failed.delay:g}s is beyond the remaining time budget)"
+                        err.message += f" (Retry-After {duration(failed.delay)} is beyond the remaining time budget)"
                     raise err from None
                 if self.log:
                     self.log(f"  retrying in {delay:.1f}s (attempt {attempt + 1} of {self.retries + 1})")
@@ -199,6 +205,10 @@ class HttpClient:
         if 200 <= status < 300 or status in ok:
             return out
         error = status_error(resp, body, self.error_parser, self.retry_safe(method))
+        wait = self.throttled(status, resp.headers) if self.throttled is not None else None
+        if wait is not None:
+            error.transient, error.may_have_landed, error.retry_after = True, False, wait
+            raise _Attempt(error, retry_safe=True, delay=wait)
         if error.transient:
             delay = parse_retry_after(resp.headers.get("Retry-After"))
             error.retry_after = delay
@@ -231,7 +241,7 @@ class HttpClient:
                     break
         except (_BodyStalled, u3.ReadTimeoutError, TimeoutError) as exc:
             timed = "did not finish its answer within the time budget" if isinstance(exc, _BodyStalled) \
-                else f"stopped sending its answer (no data for {self.read_timeout:g}s)"
+                else f"stopped sending its answer (no data for {duration(self.read_timeout)})"
             error = ApiError(f"{redact(host_of(resp.url))} {timed} (HTTP {status})", status_code=status,
                              transient=True, may_have_landed=not self.retry_safe(method), url=resp.url)
             raise _Attempt(error, retry_safe=self.retry_safe(method)) from None

@@ -9,6 +9,7 @@ import requests
 from shipmark.errors import ApiError
 from shipmark.http.errors import host_of, shorten
 from shipmark.redact import redact
+from shipmark.wording import seconds as duration
 
 
 def transport_error(exc: Exception, url: str, *, retry_safe: bool, read_seconds: float,
@@ -24,7 +25,7 @@ def transport_error(exc: Exception, url: str, *, retry_safe: bool, read_seconds:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ApiError(f"could not connect to {where}: timed out", transient=True, url=url), False
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return ApiError(f"{where} did not answer within {read_seconds:g}s", transient=True,
+        return ApiError(f"{where} did not answer within {duration(read_seconds)}", transient=True,
                         may_have_landed=not retry_safe, url=url), True
     if isinstance(exc, requests.exceptions.SSLError):
         return ApiError(f"TLS error talking to {where}: {short_reason(exc)}", url=url), False

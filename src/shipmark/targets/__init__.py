@@ -19,6 +19,7 @@ TARGET_TYPES: Dict[str, str] = {
     "buildmaster": "shipmark.targets.buildmaster:BuildMaster",
     "beanstalk": "shipmark.targets.beanstalk:Beanstalk",
     "aviator": "shipmark.targets.aviator:Aviator",
+    "github": "shipmark.targets.github:GitHub",
     "file": "shipmark.targets.file:FileTarget",
 }
 

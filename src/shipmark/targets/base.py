@@ -285,7 +285,7 @@ class Target(ShowsDryRun):
     def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
         """How to talk to the service: keyword arguments for shipmark.http.HttpClient.
 
-        Keys: base_url (required), headers, basic_auth, error_parser, retry_methods.
+        Keys: base_url (required), headers, basic_auth, error_parser, retry_methods, throttled.
         Override to add auth; never put a secret in the URL.
         """
         return {"base_url": config.url or ""}

@@ -21,6 +21,7 @@ from shipmark.targets.paging import numbered_pages
 from shipmark.targets.params import BOOL, ID, Param
 from shipmark.targets.status import WAITING_PENDING
 from shipmark.targets.values import as_id, expect_list, expect_object, iso_time
+from shipmark.wording import count
 
 PAGE_SIZE = 50  # the service's maximum per_page
 BOOLEAN_PARAMS = ("deploy_from_scratch", "do_not_notify")
@@ -317,9 +318,9 @@ class Beanstalk(Target):
         repo = self.config.repository
         if repo:
             resp = self.http.request("GET", f"/{segment(repo)}/server_environments.json")
-            return f"authenticated; repository {repo} has {len(self._array(resp.json()))} environment(s)"
+            return f"authenticated; repository {repo} has {count(len(self._array(resp.json())), 'environment')}"
         resp = self.http.request("GET", "/repositories.json")
-        return f"authenticated; {len(self._array(resp.json()))} repositories"
+        return f"authenticated; {count(len(self._array(resp.json())), 'repository')}"
 
     # -- helpers -----------------------------------------------------------------
     def _release_path(self, repository: str, release_id: Any) -> str:

@@ -24,11 +24,12 @@ from shipmark.targets.base import Request, Target, TargetConfig
 from shipmark.targets.buildmaster_api import (  # noqa: F401  (BuildMasterConfig, parse_date: the module's API)
     BUILDS, CANCEL_RELEASE, CREATE_BUILD, CREATE_FROM_TEMPLATE, CREATE_RELEASE, DEPLOY_BUILD, DEPLOYMENT_STATES,
     DEPLOYMENTS, EVENT_KEY_VARIABLE, PARAMS, REJECT_BUILD, RELEASES, RESTORE_RELEASE, TEMPLATE_GONE_HINT,
-    LIVE_DEPLOYMENT_WORDS, NEEDS_RELEASE, BuildMasterConfig, deployment_state, error_message, first, id_order,
-    objects, one_object, parse_date, server_root)
+    LIVE_DEPLOYMENT_WORDS, NEEDS_RELEASE, ApiUrl, BuildMasterConfig, build_item, deployment_item, deployment_state,
+    error_message, first, id_order, objects, one_object, parse_date, release_item, server_root)
 from shipmark.targets.items import ListItem
 from shipmark.targets.paging import single_page
-from shipmark.targets.values import as_id, iso_time
+from shipmark.targets.values import as_id, expect_list
+from shipmark.wording import count
 
 
 class BuildMaster(Target):
@@ -195,26 +196,17 @@ class BuildMaster(Target):
     def build_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version,
                  "furthestStage": request.event.environment, **request.params}
-        return self._list(request, BUILDS, query, self._build_item)
+        return self._list(request, BUILDS, query, self._items(build_item))
 
     def _list(self, request: Request, path: str, query: Dict[str, Any],
               item: Callable[[Dict[str, Any]], ListItem]) -> Result:
-        """One GET (BuildMaster does not page), newest first, cut to --limit."""
-        records = self._get(path, query)
-        return self.result(request, items=self._newest(records, request.limit, item))
+        """One GET (BuildMaster does not page), newest first, cut to --limit.
 
-    def _build_item(self, build: Dict[str, Any]) -> ListItem:
-        return ListItem(
-            id=as_id(build.get("id")),
-            status=build.get("status"),
-            version=first(build, "releaseNumber"),
-            environment=build.get("furthestStage"),
-            commit=None,
-            created_at=iso_time(build.get("createdOn"), fmt=None),
-            url=self._api_url(BUILDS, "buildId", build.get("id")),
-            extra={"build": first(build, "buildNumber", "number")},
-            raw=build,
-        )
+        Unlike a deploy's answer, a list's must be an array: an object here is an error, not one row.
+        """
+        records, _ = next(single_page(self.http, path, query,
+                                      lambda resp: expect_list(resp.json(), resp.url, "a JSON array")))
+        return self.result(request, items=self._newest(records, request.limit, item))
 
     def build_reject(self, request: Request) -> Result:
         # Newest build of any status: a re-run then finds it rejected instead of rejecting an older one.
@@ -257,7 +249,7 @@ class BuildMaster(Target):
             result.status_code = resp.status_code
             if len(deployments) > 1:
                 others = ", ".join(as_id(d.get("id")) or "?" for d in deployments[1:])
-                result.message += f" (also started deployment(s) {others})"
+                result.message += f" (also started {'deployments' if len(deployments) > 2 else 'deployment'} {others})"
             return result
 
         def lookup() -> Optional[Result]:
@@ -295,21 +287,7 @@ class BuildMaster(Target):
     def deployment_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version,
                  "buildNumber": request.build, "pipelineStageName": request.event.environment, **request.params}
-        return self._list(request, DEPLOYMENTS, query, self._deployment_item)
-
-    def _deployment_item(self, deployment: Dict[str, Any]) -> ListItem:
-        status, word = deployment_state(deployment)
-        return ListItem(
-            id=as_id(deployment.get("id")),
-            status=status.value if status else word,
-            version=first(deployment, "releaseNumber"),
-            environment=deployment.get("pipelineStageName") or deployment.get("environmentName"),
-            commit=None,
-            created_at=iso_time(deployment.get("createdOn") or deployment.get("started"), fmt=None),
-            url=self._api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
-            extra={"build": first(deployment, "buildNumber")},
-            raw=deployment,
-        )
+        return self._list(request, DEPLOYMENTS, query, self._items(deployment_item))
 
     def poll(self, result: Result) -> Tuple[Optional[Status], str]:
         if not result.id:
@@ -332,24 +310,11 @@ class BuildMaster(Target):
     # -- releases ----------------------------------------------------------
     def release_list(self, request: Request) -> Result:
         query = {**self.config.application_params(), "releaseNumber": request.event.version, **request.params}
-        return self._list(request, RELEASES, query, self._release_item)
+        return self._list(request, RELEASES, query, self._items(release_item))
 
-    def _release_item(self, release: Dict[str, Any]) -> ListItem:
-        return ListItem(
-            id=as_id(release.get("id")),
-            status=release.get("status"),
-            version=first(release, "releaseNumber", "number"),
-            environment=None,  # a release spans the pipeline's stages
-            commit=None,
-            created_at=iso_time(release.get("createdOn"), fmt=None),
-            url=self._api_url(RELEASES, "releaseId", release.get("id")),
-            raw=release,
-        )
-
-    # -- check --online and --discover ----------------------------------------
     def probe(self) -> str:
         releases = self._get(RELEASES, self.config.application_params())
-        return f"authenticated; application {self.config.application!r}: {len(releases)} release(s)"
+        return f"authenticated; application {self.config.application!r}: {count(len(releases), 'release')}"
 
     def discover(self, request: Request) -> Result:
         """The applications and pipelines the key can see (values for `application` and `pipeline`)."""
@@ -365,7 +330,7 @@ class BuildMaster(Target):
             if pipeline:
                 pipelines.setdefault((app_name, str(pipeline)), {
                     "kind": "pipeline", "id": None, "name": str(pipeline), "detail": f"application {app_name}"})
-        items = [{"kind": a["kind"], "id": a["id"], "name": a["name"], "detail": f"{a['count']} release(s)"}
+        items = [{"kind": a["kind"], "id": a["id"], "name": a["name"], "detail": count(a['count'], 'release')}
                  for a in applications.values()]
         items.extend(pipelines.values())
         return self.result(request, items=items)
@@ -413,6 +378,10 @@ class BuildMaster(Target):
         if limit:
             ordered = ordered[:limit]
         return [item(record) for record in ordered]
+
+    def _items(self, item: Callable[[Dict[str, Any], ApiUrl], ListItem]) -> Callable[[Dict[str, Any]], ListItem]:
+        """A list-item builder bound to this target's API address."""
+        return lambda record: item(record, self._api_url)
 
     def _api_url(self, path: str, key: str, value: Any) -> Optional[str]:
         """The API address that reads one object back (BuildMaster's UI addresses are not documented)."""

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple
 
 from pydantic import field_validator
 
 from shipmark.models import Status, parse_iso8601
 from shipmark.targets.base import TargetConfig
+from shipmark.targets.items import ListItem
 from shipmark.targets.params import TIME, Param
 from shipmark.targets.status import StatusMap
-from shipmark.targets.values import expect_list
+from shipmark.targets.values import as_id, expect_list, iso_time
 
 EVENT_KEY_VARIABLE = "$ShipmarkEventKey"
 RELEASES = "/api/releases"
@@ -167,3 +168,51 @@ def parse_date(value: Any) -> Optional[datetime]:
     return parse_iso8601(value)
 
 
+# -- list rows ----------------------------------------------------------------
+
+# (path, query key, value) -> the API address that reads one object back
+ApiUrl = Callable[[str, str, Any], Optional[str]]
+
+
+def build_item(build: Dict[str, Any], api_url: ApiUrl) -> ListItem:
+    return ListItem(
+        id=as_id(build.get("id")),
+        status=build.get("status"),
+        version=first(build, "releaseNumber"),
+        environment=build.get("furthestStage"),
+        commit=None,
+        created_at=iso_time(build.get("createdOn"), fmt=None),
+        url=api_url(BUILDS, "buildId", build.get("id")),
+        extra={"build": first(build, "buildNumber", "number")},
+        raw=build,
+    )
+
+
+def deployment_item(deployment: Dict[str, Any], api_url: ApiUrl) -> ListItem:
+    status, word = deployment_state(deployment)
+    return ListItem(
+        id=as_id(deployment.get("id")),
+        status=status.value if status else word,
+        version=first(deployment, "releaseNumber"),
+        environment=deployment.get("pipelineStageName") or deployment.get("environmentName"),
+        commit=None,
+        created_at=iso_time(deployment.get("createdOn") or deployment.get("started"), fmt=None),
+        url=api_url(DEPLOYMENTS, "deploymentId", deployment.get("id")),
+        extra={"build": first(deployment, "buildNumber")},
+        raw=deployment,
+    )
+
+
+def release_item(release: Dict[str, Any], api_url: ApiUrl) -> ListItem:
+    return ListItem(
+        id=as_id(release.get("id")),
+        status=release.get("status"),
+        version=first(release, "releaseNumber", "number"),
+        environment=None,  # a release spans the pipeline's stages
+        commit=None,
+        created_at=iso_time(release.get("createdOn"), fmt=None),
+        url=api_url(RELEASES, "releaseId", release.get("id")),
+        raw=release,
+    )
+
+# -- check --online and --discover ----------------------------------------

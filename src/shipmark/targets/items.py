@@ -11,6 +11,11 @@ from typing import Any, Dict, Optional, Tuple
 
 # The table's columns, in order: every field but `raw` (the service's own record, for --json).
 COLUMNS: Tuple[str, ...] = ("id", "status", "version", "environment", "commit", "created_at")
+# Extra keys (``ListItem.extra``) the table adds after COLUMNS: a build number whenever a row
+# has one; the host and the operation when rows differ by them (per-host records of one
+# deployment otherwise look identical).
+SHOWN_WHEN_SET: Tuple[str, ...] = ("build",)
+SHOWN_WHEN_DIFFERENT: Tuple[str, ...] = ("host", "operation")
 
 
 @dataclass

@@ -24,6 +24,7 @@ from shipmark.targets.items import ListItem
 from shipmark.targets.paging import link_pages
 from shipmark.targets.status import StatusMap
 from shipmark.targets.values import as_id, expect_list
+from shipmark.wording import count
 
 EVENT_KEY_FIELD = "shipmark_event_key"
 # The documented API has no paging; these bound the defensive Link-header paging.
@@ -214,7 +215,7 @@ class ReleaseBits(Target):
     # -- check --online ----------------------------------------------------
     def probe(self) -> str:
         records, _ = self._fetch(lambda _records: False, max_pages=1)
-        return f"authenticated; component {self.config.component!r}: {len(records)} deployment(s)"
+        return f"authenticated; component {self.config.component!r}: {count(len(records), 'deployment')}"
 
     # -- reading the list --------------------------------------------------
     def _list_url(self) -> str:

@@ -1,7 +1,7 @@
 """Every backend the contract test covers: one data module each, one line here."""
 from __future__ import annotations
 
-from tests.contract.backends import aviator, beanstalk, buildmaster, deploybot, releasebits
+from tests.contract.backends import aviator, beanstalk, buildmaster, deploybot, github, releasebits
 
 BACKENDS = (
     releasebits.BACKEND,
@@ -9,4 +9,5 @@ BACKENDS = (
     buildmaster.BACKEND,
     beanstalk.BACKEND,
     aviator.BACKEND,
+    github.BACKEND,
 )

@@ -152,7 +152,7 @@ BACKEND = Backend(
         Scenario("--wait on a failed deployment exits 3",
                  argv=TRIGGERED + ["--json"],
                  exchanges=[TRIGGER, Exchange("GET", DEPLOYMENTS, reply=Reply(json=[deployment(7, "error")]))],
-                 exit_code=3, result={"ok": False, "error": "the deployment ended error"}),
+                 exit_code=3, result={"ok": False, "error": "the deployment failed (state: error)"}),
         # The probe reads an environment that does not exist: a 404 naming it proves the token and project.
         Scenario("check --online: an unknown environment means authenticated",
                  argv=["check", "--online"], exchanges=[probe(404, "Release environment not found")],

@@ -116,7 +116,7 @@ BACKEND = Backend(
         Scenario("--wait on a failed release exits 3",
                  argv=DEPLOY_ARGS + ["--wait", "--json"],
                  exchanges=[lookup([release(1, "success")]), create(release(183, "new")), poll("failed")],
-                 exit_code=3, result={"ok": False, "error": "the deployment ended failed"}),
+                 exit_code=3, result={"ok": False, "error": "the deployment failed (state: failed)"}),
         Scenario("retrying a release that did not fail says why not",
                  argv=["deployment", "retry", "-t", "bs", "--id", "183"],
                  exchanges=[Exchange("PUT", "/api/67/releases/183/retry.json", reply=Reply(text="", status=422))],
@@ -135,6 +135,6 @@ BACKEND = Backend(
                  argv=["check", "--online"],
                  exchanges=[Exchange("GET", "/api/67/server_environments.json",
                                      reply=Reply(json=[{"server_environment": {"id": 3, "name": "Production"}}]))],
-                 stderr=["authenticated; repository 67 has 1 environment(s)"]),
+                 stderr=["authenticated; repository 67 has 1 environment"]),
     ],
 )

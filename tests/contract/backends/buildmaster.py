@@ -184,7 +184,7 @@ BACKEND = Backend(
                  argv=DEPLOY_ARGS + ["--wait", "--wait-timeout", "30", "--json"],
                  exchanges=[deployments_of_build_7([]), deploy([deployment(94, "executing")]), poll(94, "failed")],
                  exit_code=3,
-                 result={"ok": False, "remote_status": "failure", "error": "the deployment ended failed"}),
+                 result={"ok": False, "remote_status": "failure", "error": "the deployment failed (state: failed)"}),
         Scenario("release create from a config file with a release template",
                  argv=RELEASE_ARGS, config=_config_with_template,
                  exchanges=[Exchange("GET", RELEASES, query=RELEASE_BY_ID, reply=Reply(json=[])),

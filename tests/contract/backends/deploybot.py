@@ -131,7 +131,7 @@ BACKEND = Backend(
                  argv=["deploy", "--json", "-t", "db", "--commit", SHA, "--wait"],
                  exchanges=[lookup(), create(deployment(345, "waiting")), poll("failed")],
                  exit_code=3,
-                 result={"ok": False, "remote_status": "failure", "error": "the deployment ended failed"}),
+                 result={"ok": False, "remote_status": "failure", "error": "the deployment failed (state: failed)"}),
         Scenario("check --online from a config file whose url ends in /api/v1",
                  argv=["check", "--online"],
                  config=lambda url: (f"targets:\n  db: {{type: deploybot, url: '{url}api/v1', "

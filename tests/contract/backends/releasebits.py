@@ -122,7 +122,7 @@ BACKEND = Backend(
         Scenario("check --online probes with one GET",
                  argv=["check", "--online"],
                  exchanges=[Exchange("GET", LIST_PATH, reply=Reply(json=[{"id": "a"}, {"id": "b"}]))],
-                 stderr=["authenticated; component 'web': 2 deployment(s)"]),
+                 stderr=["authenticated; component 'web': 2 deployments"]),
         Scenario("--wait has nothing to wait for and does not poll",
                  argv=["deploy", "--wait", "--wait-timeout", "5", "--version", "v1", "--commit", SHA,
                        "--status", "failure"],

@@ -23,6 +23,20 @@ def human_trigger(env: Env) -> Optional[str]:
     return trigger if trigger and not trigger.startswith("@") else None
 
 
+def read_branches(env: Env, facts: ProviderFacts, pushed: object) -> None:
+    """Drone's branch variables (Harness exports them too).
+
+    On a PR, DRONE_BRANCH names the target branch, so the branch is the PR's source
+    branch; on any other build it is ``pushed``, the variables given in their order.
+    """
+    if facts.is_pr:
+        facts.branch = env.get("DRONE_SOURCE_BRANCH")
+        facts.pr = env.get("DRONE_PULL_REQUEST")
+        facts.pr_base_branch = env.get("DRONE_TARGET_BRANCH")
+    else:
+        facts.branch = pushed
+
+
 def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
     is_pr = env.get("DRONE_BUILD_EVENT") if env.equals("DRONE_BUILD_EVENT", "pull_request") else None
     facts = ProviderFacts(
@@ -30,12 +44,7 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
         tag=env.get("DRONE_TAG"),
         is_pr=is_pr,
     )
-    if is_pr:
-        facts.branch = env.get("DRONE_SOURCE_BRANCH")
-        facts.pr = env.get("DRONE_PULL_REQUEST")
-        facts.pr_base_branch = env.get("DRONE_TARGET_BRANCH")
-    else:
-        facts.branch = (env.get("DRONE_BRANCH"), env.get("DRONE_COMMIT_BRANCH"))
+    read_branches(env, facts, pushed=(env.get("DRONE_BRANCH"), env.get("DRONE_COMMIT_BRANCH")))
     facts.build = env.get("DRONE_BUILD_NUMBER")
     facts.build_url = env.get("DRONE_BUILD_LINK")
     facts.job = env.first("DRONE_STEP_NAME", "DRONE_JOB_NUMBER")

@@ -11,7 +11,7 @@ from typing import Callable
 from ..env import Env
 from ..facts import ProviderFacts
 from ..urls import slug_from_url
-from .drone import human_trigger
+from .drone import human_trigger, read_branches
 
 NAME = "harness"
 
@@ -28,13 +28,7 @@ def read(env: Env, warn: Callable[[str], None]) -> ProviderFacts:
         tag=env.get("DRONE_TAG"),
         is_pr=is_pr,
     )
-    if is_pr:
-        facts.branch = env.get("DRONE_SOURCE_BRANCH")
-        facts.pr = env.get("DRONE_PULL_REQUEST")
-        facts.pr_base_branch = env.get("DRONE_TARGET_BRANCH")
-    else:
-        # Like Drone's, these name the target branch on PR builds.
-        facts.branch = (env.get("DRONE_COMMIT_BRANCH"), env.get("DRONE_BRANCH"))
+    read_branches(env, facts, pushed=(env.get("DRONE_COMMIT_BRANCH"), env.get("DRONE_BRANCH")))
     facts.build = env.first("CI_BUILD_NUMBER", "DRONE_BUILD_NUMBER")
     facts.build_url = env.first("CI_BUILD_LINK", "DRONE_BUILD_LINK")
     facts.pipeline_id = env.get("HARNESS_EXECUTION_ID")
