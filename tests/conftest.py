@@ -98,8 +98,24 @@ def run_cli(args: Sequence[str], *, env: Optional[Dict[str, str]] = None, cwd: O
     base = {k: v for k, v in os.environ.items()
             if (not k.startswith(_LEAKY_PREFIXES) and k != "CI") or k == "SHIPMARK_SPOOL"}
     base.update(env or {})
-    return subprocess.run(shipmark_bin() + list(args), env=base, cwd=str(cwd) if cwd else None,
+    proc = subprocess.run(shipmark_bin() + list(args), env=base, cwd=str(cwd) if cwd else None,
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    check_json_results(args, proc.stdout)
+    return proc
+
+
+RESULT_SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "schema" / "result.schema.json"
+
+
+def check_json_results(args: Sequence[str], stdout: str) -> None:
+    """Every event command's --json output is one array that the published schema accepts."""
+    words = [a for a in args if not a.startswith("-")][:1]
+    if "--json" not in args or {"-h", "--help"} & set(args) or words in (["context"], ["targets"]):
+        return
+    import jsonschema
+
+    jsonschema.validate(json.loads(stdout), json.loads(RESULT_SCHEMA.read_text()),
+                        cls=jsonschema.Draft202012Validator)
 
 
 def assert_no_canary(*texts: str, canary: str = CANARY) -> None:

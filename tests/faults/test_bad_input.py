@@ -64,7 +64,7 @@ def test_config_problems_exit_2_with_one_line(tmp_path: Path, name: str) -> None
     (["--meta", "novalue"], "--meta 'novalue': expected KEY=VALUE"),
     (["--started-at", "yesterday"], "--started-at 'yesterday': not an ISO 8601 timestamp"),
     (["--finished-at", "2024-13-45T99:00:00Z"], "--finished-at"),
-    (["--status", "exploded"], "'exploded' is not one of"),
+    (["--status", "exploded"], "--status 'exploded': expected one of queued, in_progress, success, failure"),
     (["--version", "v1 2"], "must be non-empty with no whitespace"),
     (["--version", ""], "must be non-empty"),
     (["--commit", "not-a-sha"], "expected a hex commit sha"),

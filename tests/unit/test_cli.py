@@ -193,10 +193,10 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args, message: str) -
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_status_is_a_click_usage_error(tmp_path: Path) -> None:
+def test_unknown_status_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke(["deploy", "--status", "done"], cwd=tmp_path)
     assert result.exit_code == 2
-    assert "Invalid value for '--status'" in result.stderr
+    assert "--status 'done': expected one of" in result.stderr
 
 
 def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:

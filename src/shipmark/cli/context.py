@@ -15,7 +15,14 @@ from shipmark.cli.options import debug_option
               help="Also show where each value came from (variable, event field, git command or override).")
 @debug_option()
 def context_cmd(json_mode: bool, explain: bool) -> None:
-    """Show what was detected from the CI environment."""
+    """Show what was detected from the CI environment.
+
+    \b
+    Examples:
+      shipmark context
+      shipmark context --json | jq -r .commit
+      shipmark context --explain
+    """
     from shipmark import render
     from shipmark.output import Console
 

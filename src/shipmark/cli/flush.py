@@ -6,17 +6,25 @@ from typing import Any
 import click
 
 from shipmark.cli.group import open_app
-from shipmark.cli.options import output_options
+from shipmark.cli.options import TIMEOUT_HELP, output_options
 
 
 @click.command("flush")
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help=TIMEOUT_HELP)
 @click.option("--dry-run", is_flag=True, help="Show what would be resent (or dropped); send nothing.")
 @click.option("--drop", "drop", multiple=True, metavar="TARGET",
               help="Remove TARGET's spooled entries instead of resending (repeatable).")
 @output_options
 def flush_cmd(**o: Any) -> None:
-    """Resend events spooled after a transient failure."""
+    """Resend events spooled after a transient failure.
+
+    \b
+    Examples:
+      shipmark flush
+      shipmark flush --dry-run
+      shipmark flush --timeout 60 --json
+      shipmark flush --drop old-target
+    """
     from shipmark import render
 
     app = open_app(o)

@@ -12,6 +12,7 @@ import click
 
 from shipmark import __version__
 from shipmark.cli.declared import declared_values
+from shipmark.cli.failure import ARGV, print_json_failure, stdout_gone, usage_message
 from shipmark.cli.options import set_debug
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,7 +21,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ShipmarkGroup(click.Group):
-    """Maps shipmark's exceptions to one readable line and an exit status."""
+    """Maps shipmark's exceptions and click's usage errors to one readable line and an exit status."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole summary (click would cut it at the terminal's width)."""
+        rows = [(name, summary(command)) for name, command in
+                ((name, self.get_command(ctx, name)) for name in self.list_commands(ctx))
+                if command is not None and not command.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        if ctx.parent is None:
+            ctx.meta[ARGV] = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # an unknown option of `shipmark` itself
+            if isinstance(exc, _HELP_INSTEAD):
+                raise
+            _fail(ctx, usage_message(exc), 2)
 
     def invoke(self, ctx: click.Context) -> Any:
         from shipmark.errors import ShipmarkError
@@ -28,21 +48,46 @@ class ShipmarkGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ShipmarkError as exc:
-            _print_error(exc.message, ctx)
-            _debug_traceback(ctx)
-            ctx.exit(int(exc.exit_status))
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            _fail(ctx, exc.message, int(exc.exit_status))
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except click.UsageError as exc:
+            if isinstance(exc, _HELP_INSTEAD):
+                raise
+            _fail(ctx, usage_message(exc), 2)
+        except click.ClickException:
             raise
         except KeyboardInterrupt:
             click.echo("shipmark: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            stdout_gone()
+            ctx.exit(141)  # what a shell reports for a command ended by SIGPIPE
         except Exception as exc:  # never a bare traceback: one line, --debug shows more
             from shipmark.redact import redact
 
-            _print_error(f"internal error: {exc.__class__.__name__}: {redact(exc)} "
-                         "(run with --debug for a traceback)", ctx)
-            _debug_traceback(ctx)
-            ctx.exit(1)
+            _fail(ctx, f"internal error: {exc.__class__.__name__}: {redact(exc)} "
+                       "(run with --debug for a traceback)", 1)
+
+
+def summary(command: click.Command) -> str:
+    """A command's summary: its short help, else the first paragraph of its help, whole."""
+    import inspect
+
+    text = command.short_help or inspect.cleandoc(command.help or "").split("\n\n")[0]
+    return " ".join(text.replace("\b", "").split())
+
+
+# click >= 8.2 shows the help for a group called with no command, through this error.
+_HELP_INSTEAD = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _fail(ctx: click.Context, message: str, status: int) -> None:
+    """The one way a command fails: the stderr line(s), --json's answer, --debug's traceback, the exit."""
+    _print_error(message, ctx)
+    print_json_failure(ctx.find_root().meta.get(ARGV, ()), message)
+    _debug_traceback(ctx)
+    ctx.exit(status)
 
 
 def _debug_enabled(ctx: click.Context) -> bool:

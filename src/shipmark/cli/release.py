@@ -7,9 +7,11 @@ import click
 
 from shipmark.cli.declared import BackendOptionsCommand
 from shipmark.cli.group import ShipmarkGroup, query, record
-from shipmark.cli.options import EPILOG, event_options, list_options
+from shipmark.cli.options import READ_EPILOG, WRITE_EPILOG, event_options, list_options
 
 KIND = "release"
+# A release is not deployed to a host and has no remote state to wait for.
+release_options = event_options(host=False, started_at=False, finished_at=False, wait=False)
 
 
 @click.group("release", cls=ShipmarkGroup)
@@ -17,35 +19,57 @@ def release_group() -> None:
     """Releases: create, list, cancel, restore."""
 
 
-@release_group.command("create", cls=BackendOptionsCommand, epilog=EPILOG)
-@event_options
+@release_group.command("create", cls=BackendOptionsCommand, epilog=WRITE_EPILOG)
+@release_options
 def release_create(**o: Any) -> None:
-    """Create a release (BuildMaster release, Aviator release candidate)."""
+    """Create a release (BuildMaster release, Aviator release candidate).
+
+    \b
+    Examples:
+      shipmark release create --version 1.4.2
+      shipmark release create --version 1.4.2 -t buildmaster --pipeline Standard
+    """
     record(KIND, "success", o)
 
 
-@release_group.command("list", cls=BackendOptionsCommand, epilog=EPILOG)
+@release_group.command("list", cls=BackendOptionsCommand, epilog=READ_EPILOG)
 @list_options
 def release_list(**o: Any) -> None:
-    """List releases."""
+    """List releases.
+
+    \b
+    Examples:
+      shipmark release list --limit 20
+      shipmark release list -t buildmaster --param status=active --json
+    """
     query(o, list_mode=True, limit=o.get("limit", 100))
 
 
-@release_group.command("cancel", cls=BackendOptionsCommand, epilog=EPILOG)
+@release_group.command("cancel", cls=BackendOptionsCommand, epilog=WRITE_EPILOG)
 @click.option("--reason", metavar="TEXT", help="Why it was cancelled.")
-@event_options
+@release_options
 def release_cancel(reason: Optional[str], **o: Any) -> None:
-    """Cancel the release named by --version."""
+    """Cancel the release named by --version.
+
+    \b
+    Examples:
+      shipmark release cancel --version 1.4.2 --reason "superseded by 1.4.3"
+    """
     from shipmark.app import require_version
 
     require_version(o, "release cancel")
     record(KIND, "cancelled", o, reason=reason)
 
 
-@release_group.command("restore", cls=BackendOptionsCommand, epilog=EPILOG)
-@event_options
+@release_group.command("restore", cls=BackendOptionsCommand, epilog=WRITE_EPILOG)
+@release_options
 def release_restore(**o: Any) -> None:
-    """Restore the cancelled release named by --version."""
+    """Restore the cancelled release named by --version.
+
+    \b
+    Examples:
+      shipmark release restore --version 1.4.2
+    """
     from shipmark.app import require_version
 
     require_version(o, "release restore")

@@ -46,7 +46,9 @@ def test_explain_shows_an_override_as_the_source(tmp_path):
 
 def test_explain_with_json_is_a_usage_error_and_json_alone_is_unchanged(tmp_path):
     refused = run_cli(["context", "--explain", "--json"], env=GITHUB_PUSH, cwd=tmp_path)
-    assert refused.returncode == 2 and refused.stdout == ""
+    # --json answers in JSON even on an error: context's own error object.
+    assert refused.returncode == 2 and json.loads(refused.stdout) == {
+        "ok": False, "error": "--explain is for reading: use it without --json (the JSON shape stays the same)"}
     # Under GitHub Actions (GITHUB_ACTIONS=true) the error is an annotation.
     assert refused.stderr.strip() == ("::error title=shipmark::--explain is for reading: use it without --json "
                                       "(the JSON shape stays the same)")
