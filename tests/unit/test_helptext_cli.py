@@ -114,21 +114,25 @@ def test_issue12_item10_context_and_targets_print_their_error_object(tmp_path: P
 
 # -- item 14: a reader that goes away -----------------------------------------------------
 
-def test_issue12_item14_closed_pipe_on_stdout_ends_quietly() -> None:
+# `shipmark context` names the config it would load on stderr: that line, and nothing else.
+NO_CONFIG_LINE = "config: no shipmark.yml or .shipmark.yml in the working directory; SHIPMARK_TARGET_* variables only\n"
+
+
+def test_issue12_item14_closed_pipe_on_stdout_ends_quietly(tmp_path: Path) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is already gone: the first write fails with EPIPE
     try:
         proc = subprocess.run(shipmark_bin() + ["context"], stdout=write_end, stderr=subprocess.PIPE, text=True,
-                              stdin=subprocess.DEVNULL, timeout=60)
+                              stdin=subprocess.DEVNULL, timeout=60, cwd=tmp_path)
     finally:
         os.close(write_end)
-    assert proc.returncode == 141 and proc.stderr == ""
+    assert proc.returncode == 141 and proc.stderr == NO_CONFIG_LINE
 
 
-def test_issue12_item14_context_piped_into_head_exits_quietly() -> None:
+def test_issue12_item14_context_piped_into_head_exits_quietly(tmp_path: Path) -> None:
     script = f"{' '.join(shipmark_bin())} context | head -1; echo \"status=${{PIPESTATUS[0]}}\""
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, cwd=tmp_path)
     first, status = proc.stdout.splitlines()
     assert first.startswith("ci_name ") and status in ("status=0", "status=141")
-    assert proc.stderr == ""
+    assert proc.stderr == NO_CONFIG_LINE

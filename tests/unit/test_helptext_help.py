@@ -57,9 +57,10 @@ def test_issue12_item12_every_command_has_examples_and_described_options(words: 
 
 @pytest.mark.parametrize("words, absent, present", [
     ("deployment start", ["--finished-at", "--wait", "--wait-timeout", "--status"], ["--started-at", "--host"]),
-    ("release create", ["--host", "--wait", "--wait-timeout", "--started-at", "--finished-at"], ["--version"]),
+    # When a release was made or a build finished is recorded by the file and webhook targets.
+    ("release create", ["--host", "--wait", "--wait-timeout", "--started-at"], ["--version", "--finished-at"]),
     ("release cancel", ["--host", "--wait"], ["--reason"]),
-    ("build create", ["--host", "--wait"], ["--build"]),
+    ("build create", ["--host", "--wait", "--started-at"], ["--build", "--finished-at"]),
     ("build deploy", ["--host"], ["--wait", "--wait-timeout"]),
     ("deployment update", ["--wait"], ["--id", "--status"]),
     ("deployment list", ["--fail-on-error", "--wait", "--host"], ["--limit", "--param", "--timeout"]),

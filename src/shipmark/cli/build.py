@@ -11,7 +11,8 @@ from shipmark.cli.options import READ_EPILOG, WRITE_EPILOG, build_option, event_
 
 KIND = "build"
 # A build is not deployed to a host; only `build deploy` starts something --wait can follow.
-build_options = event_options(host=False, started_at=False, finished_at=False, wait=False)
+# When it finished (--finished-at) is part of the event the file and webhook targets record.
+build_options = event_options(host=False, started_at=False, wait=False)
 
 
 @click.group("build", cls=ShipmarkGroup)

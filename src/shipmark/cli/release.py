@@ -10,8 +10,9 @@ from shipmark.cli.group import ShipmarkGroup, query, record
 from shipmark.cli.options import READ_EPILOG, WRITE_EPILOG, event_options, list_options
 
 KIND = "release"
-# A release is not deployed to a host and has no remote state to wait for.
-release_options = event_options(host=False, started_at=False, finished_at=False, wait=False)
+# A release is not deployed to a host and has no remote state to wait for; when it was made
+# (--finished-at) is part of the event the file and webhook targets record.
+release_options = event_options(host=False, started_at=False, wait=False)
 
 
 @click.group("release", cls=ShipmarkGroup)
