@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .env import Env, source_of
 from .facts import Candidates, ProviderFacts, candidates
@@ -61,33 +61,12 @@ def detect_context_with_sources(
     facts = provider.read(reader, warn) if provider is not None else ProviderFacts()
     out = _Result(Context.keys())
 
-    if provider is not None:
-        out.set("ci_name", provider.NAME, f"{provider.NAME} matched on {detected_by}")
-        out.set("is_ci", True, f"{provider.NAME} matched")
-    elif reader.is_set("CI"):
-        # CI only says "some CI" when no provider matched; it never picks or vetoes one
-        # (some setups export CI=false inside a real provider).
-        out.set("is_ci", True, "CI (no known provider matched)")
-    else:
-        out.set("is_ci", False, "no provider matched and CI is unset")
-    is_ci = bool(out.values["is_ci"])
+    is_ci = _set_identity(out, provider, detected_by, reader)
     is_pr = bool(facts.is_pr)
     out.set("is_pr", is_pr, source_of(facts.is_pr) if is_pr else None)
 
-    def first_sha(values: Candidates) -> Tuple[Optional[str], Optional[str]]:
-        # Full shas pass; other values only if git resolves them; else the next source.
-        for value in candidates(values):
-            if value:
-                sha = full_sha_lowercased(value)
-                if sha:
-                    return sha, source_of(value)
-                sha = git.resolve_commit(value)
-                if sha:
-                    return sha, f"{source_of(value) or value} resolved by git rev-parse"
-        return None, None
-
     # --- provider values, each through its key's rule ---
-    commit, commit_source = first_sha(facts.commit)
+    commit = _first_sha(facts.commit, git)
     tag = _first(facts.tag, normalize_tag)
     if tag[0] is None and not is_pr:
         # A `refs/tags/<t>` ref in a branch variable is a tag checkout (the providers
@@ -95,28 +74,14 @@ def detect_context_with_sources(
         tag = _first(facts.branch, _tag_of_ref)
     branch = _first(facts.branch, normalize_branch)
     if is_pr:  # every pr* key stays null otherwise
-        out.set("pr", *_first(facts.pr, pr_number))
-        out.set("pr_head_branch", *branch)
-        out.set("pr_base_branch", *_first(facts.pr_base_branch, normalize_branch))
-        out.set("pr_merge_ref", *_first(facts.pr_merge_ref, _as_is))
-        # PR shas only from their own variables, never from commit or git history: a
-        # one-commit clone has no history, and the answer must not depend on clone depth.
-        out.set("pr_head_sha", *first_sha(facts.pr_head_sha))
-        out.set("pr_base_sha", *first_sha(facts.pr_base_sha))
-        out.set("pr_merge_base_sha", *first_sha(facts.pr_merge_base_sha))
-    for key in ("build", "pipeline_id", "job", "stage", "actor"):
-        out.set(key, *_first(getattr(facts, key), _as_is))
-    for key in ("build_url", "job_url"):
-        out.set(key, *_first(getattr(facts, key), strip_credentials))
-    out.set("environment", *_first(facts.environment, _as_is))
-    if overrides.environment:
-        out.set("environment", overrides.environment, "SHIPMARK_ENVIRONMENT")
+        _set_pr_keys(out, facts, branch, git)
+    _set_plain_keys(out, facts, overrides)
     repository_url = _first(facts.repository_url, clean_repository_url)
     slug = _first(facts.slug, slug_from_path)
 
     # --- overrides (never touch ci_name, is_ci, is_pr or pr* keys) ---
     if overrides.commit:
-        commit, commit_source = overrides.commit, "SHIPMARK_COMMIT"
+        commit = (overrides.commit, "SHIPMARK_COMMIT")
     if overrides.tag:
         tag = (overrides.tag, overrides.tag_source)
     if overrides.branch:
@@ -127,23 +92,94 @@ def detect_context_with_sources(
         branch = (None, None)
 
     # --- git, only for keys every other source left null ---
-    source = "env" if commit else None
-    if overrides.commit:
-        source = "override"
-    if commit is None and (provider is None or facts.commit_from_git):
-        commit = git.head()
-        if commit:
-            source, commit_source = "git", "git rev-parse --verify HEAD^{commit}"
+    source = "override" if overrides.commit else ("env" if commit[0] else None)
+    if commit[0] is None and (provider is None or facts.commit_from_git):
+        head = git.head()
+        if head:
+            source, commit = "git", (head, "git rev-parse --verify HEAD^{commit}")
             if is_ci:
-                warn(f"commit {commit} comes from git HEAD, not from a CI variable; detached heads can make it wrong")
+                warn(f"commit {head} comes from git HEAD, not from a CI variable; detached heads can make it wrong")
     if tag[0] is None and not is_ci:
         tag = (git.tag(), "git tag --points-at HEAD")  # one-commit CI clones lack tags: never from git in CI
     if branch[0] is None and (provider is None or facts.branch_from_git) and not (is_ci and (is_pr or tag[0])):
-        branch = (git.branch(), "git symbolic-ref HEAD, else the one origin branch at HEAD")
-        if branch[0] and branch[0] == tag[0]:
-            branch = (None, None)
-        if branch[0] and is_ci:
-            warn(f"branch {branch[0]} comes from git, not from a CI variable; detached heads can make it wrong")
+        branch = _branch_from_git(git, tag[0], is_ci, warn)
+    repository_url, slug = _remote_from_git(git, repository_url, slug)
+
+    out.set("commit", *commit)
+    out.set("source", source, commit[1])
+    for key, pair in (("tag", tag), ("branch", branch), ("repository_url", repository_url), ("slug", slug)):
+        out.set(key, *pair)
+
+    if source == "env":
+        _warn_if_checkout_differs(git, commit[0], out.values["pr_head_sha"], warn)
+
+    return Context(**out.values), out.sources
+
+
+def _set_identity(out: "_Result", provider: Any, detected_by: str, reader: Env) -> bool:
+    """ci_name and is_ci; returns is_ci."""
+    if provider is not None:
+        out.set("ci_name", provider.NAME, f"{provider.NAME} matched on {detected_by}")
+        out.set("is_ci", True, f"{provider.NAME} matched")
+    elif reader.is_set("CI"):
+        # CI only says "some CI" when no provider matched; it never picks or vetoes one
+        # (some setups export CI=false inside a real provider).
+        out.set("is_ci", True, "CI (no known provider matched)")
+    else:
+        out.set("is_ci", False, "no provider matched and CI is unset")
+    return bool(out.values["is_ci"])
+
+
+def _first_sha(values: Candidates, git: GitRepository) -> Tuple[Optional[str], Optional[str]]:
+    """(sha, source): full shas pass; other values only if git resolves them; else the next source."""
+    for value in candidates(values):
+        if value:
+            sha = full_sha_lowercased(value)
+            if sha:
+                return sha, source_of(value)
+            sha = git.resolve_commit(value)
+            if sha:
+                return sha, f"{source_of(value) or value} resolved by git rev-parse"
+    return None, None
+
+
+def _set_pr_keys(out: "_Result", facts: ProviderFacts, branch: Tuple[Optional[str], Optional[str]],
+                 git: GitRepository) -> None:
+    out.set("pr", *_first(facts.pr, pr_number))
+    out.set("pr_head_branch", *branch)
+    out.set("pr_base_branch", *_first(facts.pr_base_branch, normalize_branch))
+    out.set("pr_merge_ref", *_first(facts.pr_merge_ref, _as_is))
+    # PR shas only from their own variables, never from commit or git history: a
+    # one-commit clone has no history, and the answer must not depend on clone depth.
+    out.set("pr_head_sha", *_first_sha(facts.pr_head_sha, git))
+    out.set("pr_base_sha", *_first_sha(facts.pr_base_sha, git))
+    out.set("pr_merge_base_sha", *_first_sha(facts.pr_merge_base_sha, git))
+
+
+def _set_plain_keys(out: "_Result", facts: ProviderFacts, overrides: Any) -> None:
+    """The keys taken as the provider gives them (URLs without credentials)."""
+    for key in ("build", "pipeline_id", "job", "stage", "actor"):
+        out.set(key, *_first(getattr(facts, key), _as_is))
+    for key in ("build_url", "job_url"):
+        out.set(key, *_first(getattr(facts, key), strip_credentials))
+    out.set("environment", *_first(facts.environment, _as_is))
+    if overrides.environment:
+        out.set("environment", overrides.environment, "SHIPMARK_ENVIRONMENT")
+
+
+def _branch_from_git(git: GitRepository, tag: Optional[str], is_ci: bool,
+                     warn: Warn) -> Tuple[Optional[str], Optional[str]]:
+    branch = git.branch()
+    if branch and branch == tag:
+        return None, None
+    if branch and is_ci:
+        warn(f"branch {branch} comes from git, not from a CI variable; detached heads can make it wrong")
+    return branch, "git symbolic-ref HEAD, else the one origin branch at HEAD"
+
+
+def _remote_from_git(git: GitRepository, repository_url: Tuple[Optional[str], Optional[str]],
+                     slug: Tuple[Optional[str], Optional[str]]) -> Tuple[Tuple[Optional[str], Optional[str]], ...]:
+    """repository_url and slug from `git remote get-url origin` where no variable gave them."""
     if repository_url[0] is None or slug[0] is None:
         remote = git.remote_url()
         remote_source = "git remote get-url origin"
@@ -151,16 +187,7 @@ def detect_context_with_sources(
             repository_url = (clean_repository_url(remote), remote_source)
         if slug[0] is None:
             slug = (slug_from_url(remote), remote_source)
-
-    out.set("commit", commit, commit_source)
-    out.set("source", source, commit_source)
-    for key, pair in (("tag", tag), ("branch", branch), ("repository_url", repository_url), ("slug", slug)):
-        out.set(key, *pair)
-
-    if source == "env":
-        _warn_if_checkout_differs(git, commit, out.values["pr_head_sha"], warn)
-
-    return Context(**out.values), out.sources
+    return repository_url, slug
 
 
 class _Result:
