@@ -11,12 +11,15 @@ SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\s*```[a-z]*\n(.*?)```", re.S)
 def test_readme_opens_with_run_and_test_commands() -> None:
     blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert blocks[0].strip() == "pip install . && shipmark deploy -e staging --dry-run"
-    assert blocks[1].strip() == "pip install -e '.[test]' && python -m pytest"
+    # The test command is CI's own script (it installs the wrapper tools), then the fast variant.
+    assert blocks[1].strip() == "bash .ci/run"
+    assert blocks[2].strip() == "pip install -e '.[test]' && python -m pytest -m \"not wrappers\""
 
 
-def test_ci_run_runs_the_readme_test_command() -> None:
+def test_ci_run_installs_the_tools_and_runs_the_whole_suite() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert 'python -m pip install -q -e ".[test]"' in script
+    assert "bash tests/wrappers/install-tools.sh" in script
     assert "\npython -m pytest\n" in script
 
 
