@@ -181,6 +181,35 @@ def path_without_shipmark(tmp: Path) -> str:
     return path
 
 
+def path_without_python(tmp: Path) -> str:
+    """PATH of an image or agent with a shell and the usual tools but no python3 (nor
+    shipmark, uv or pip): one directory of links to everything else in /usr/bin and /bin."""
+    bindir = tmp / "no-python-bin"
+    bindir.mkdir(exist_ok=True)
+    unwanted = ("python", "pip", "shipmark", "uv", "pydoc", "2to3", "idle")
+    for folder in (Path("/usr/bin"), Path("/bin")):
+        for entry in sorted(folder.iterdir()):
+            link = bindir / entry.name
+            if entry.name.startswith(unwanted) or link.exists() or link.is_symlink():
+                continue
+            link.symlink_to(entry)
+    path = str(bindir)
+    assert shutil.which("sh", path=path) and shutil.which("python3", path=path) is None
+    return path
+
+
+def unreachable_index(tmp: Path) -> Dict[str, str]:
+    """pip and uv settings that force a download from an index nobody answers: no config
+    file (a local find-links would satisfy the install), no cache, no retries."""
+    return {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1",
+            "PIP_RETRIES": "0", "PIP_TIMEOUT": "2", "PIP_DEFAULT_TIMEOUT": "2", "PIP_FIND_LINKS": "", "PIP_NO_INDEX": "",
+            "UV_NO_CONFIG": "1", "UV_NO_CACHE": "1", "UV_CACHE_DIR": str(tmp / "uv-cache"), "HOME": str(tmp / "home")}
+
+
+# A target whose type does not exist: shipmark exits 2 with a config error on every command.
+BROKEN_TARGET = {"SHIPMARK_TARGET_BAD_TYPE": "bogus"}
+
+
 def path_with_shipmark() -> str:
     """PATH with the test environment's shipmark and shipmark-wrap first (shipmark "from the image")."""
     found = tool("shipmark-wrap")
