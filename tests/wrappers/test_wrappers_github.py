@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from wrapper_support import (CONFIG, DEPLOY_SH, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, assert_quoted_args_event,
-                             clean_env, make_repo, recorded_events, run, snippet, tool)
+                             clean_env, make_repo, recorded_events, run, snippet, tool, unreachable_index)
 
 pytestmark = pytest.mark.wrappers
 
@@ -237,3 +237,53 @@ def test_action_install_without_ensurepip_and_its_fallback(tmp_path, installer):
     assert context["is_ci"] is False
     again = run(["bash", script], cwd=tmp_path, env=env)
     assert re.search(r"shipmark [0-9.]+: reusing ", again.stdout), again.stdout
+
+
+def installer_path(tmp_path: Path, with_uv: bool) -> str:
+    """PATH with or without uv (the action's install uses uv when it finds it)."""
+    import os
+
+    dirs = [d for d in os.environ["PATH"].split(os.pathsep) if d and not (Path(d) / "uv").exists()]
+    if with_uv:
+        uv_bin = tmp_path / "uv-bin"
+        uv_bin.mkdir(exist_ok=True)
+        (uv_bin / "uv").symlink_to(tool("uv"))
+        dirs.insert(0, str(uv_bin))
+    return os.pathsep.join(dirs)
+
+
+@pytest.mark.parametrize("fail_on_error", [False, True], ids=["default", "fail-on-error"])
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_action_install_with_an_unreachable_index(tmp_path, installer, fail_on_error):
+    """The install step, run directly with a fresh cache: an index nobody answers is a warning,
+    ok=false and exit 0, or with fail-on-error an ::error and exit 2."""
+    import sys
+
+    outputs = tmp_path / "github-output"
+    env = clean_env(SHIPMARK_ACTION_CACHE=str(tmp_path / "cache"), SHIPMARK_WRAP_PYTHON=sys.executable,
+                    PATH=installer_path(tmp_path, installer == "uv"), GITHUB_OUTPUT=str(outputs),
+                    SHIPMARK_WRAP_FAIL_ON_ERROR="true" if fail_on_error else "false", **unreachable_index(tmp_path))
+    proc = run(["bash", str(HERE.parents[1] / "actions" / "_shared" / "run.sh")], cwd=tmp_path, env=env, check=False)
+    assert "127.0.0.1:9" in proc.stdout, proc.stdout  # the install really went to the index
+    if fail_on_error:
+        assert proc.returncode == 2, proc.stdout
+        assert f"::error title=shipmark action::{installer} could not install shipmark" in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout
+        assert f"::warning title=shipmark action::{installer} could not install shipmark" in proc.stdout
+        assert outputs.read_text() == "ok=false\n"
+    assert not [p for p in (tmp_path / "cache").glob("*/*")], "a half-built virtualenv or a lock was left"
+
+
+def test_job_goes_on_when_the_action_cannot_install(tmp_path, releasebits):
+    """Under act: the lifecycle snippet with an unreachable index and a fresh tool cache runs
+    deploy.sh, and the job succeeds."""
+    repo = make_repo(tmp_path / "repo", {".github/workflows/deploy.yml": localize(snippet("github-lifecycle")),
+                                         "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
+    env = {key: value for key, value in unreachable_index(tmp_path).items() if key != "HOME"}
+    result = act(repo, ".github/workflows/deploy.yml", tmp_path / "act", secrets={"RELEASEBITS_TOKEN": TOKEN},
+                 env={"RB_URL": releasebits.url, "EVENTS_FILE": str(tmp_path / "events.jsonl"), **env})
+    assert result.returncode == 0, result
+    assert "deploying" in result.log, result
+    assert result.log.count("could not install shipmark") >= 2, result
+    assert releasebits.requests == []
