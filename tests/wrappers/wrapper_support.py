@@ -167,7 +167,8 @@ def snippet(name: str) -> str:
 
 
 def path_without_shipmark(tmp: Path) -> str:
-    """PATH with no `shipmark` or `shipmark-wrap` on it, but with python3 (the base interpreter) first."""
+    """PATH with no `shipmark`, `shipmark-wrap` or `uv` on it (the installs prefer uv when they
+    find it), but with python3 (the base interpreter) first."""
     pybin = tmp / "python-only"
     pybin.mkdir(exist_ok=True)
     base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
@@ -175,9 +176,9 @@ def path_without_shipmark(tmp: Path) -> str:
     if not link.exists():
         link.symlink_to(base)
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
-            if d and not any((Path(d) / name).exists() for name in ("shipmark", "shipmark-wrap"))]
+            if d and not any((Path(d) / name).exists() for name in ("shipmark", "shipmark-wrap", "uv"))]
     path = os.pathsep.join([str(pybin)] + dirs)
-    assert shutil.which("shipmark", path=path) is None and shutil.which("shipmark-wrap", path=path) is None
+    assert not any(shutil.which(name, path=path) for name in ("shipmark", "shipmark-wrap", "uv"))
     return path
 
 
@@ -202,8 +203,16 @@ def unreachable_index(tmp: Path) -> Dict[str, str]:
     """pip and uv settings that force a download from an index nobody answers: no config
     file (a local find-links would satisfy the install), no cache, no retries."""
     return {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1",
-            "PIP_RETRIES": "0", "PIP_TIMEOUT": "2", "PIP_DEFAULT_TIMEOUT": "2", "PIP_FIND_LINKS": "", "PIP_NO_INDEX": "",
-            "UV_NO_CONFIG": "1", "UV_NO_CACHE": "1", "UV_CACHE_DIR": str(tmp / "uv-cache"), "HOME": str(tmp / "home")}
+            "PIP_RETRIES": "0", "PIP_TIMEOUT": "2", "PIP_DEFAULT_TIMEOUT": "2", "PIP_FIND_LINKS": "",
+            "UV_NO_CONFIG": "1", "UV_NO_CACHE": "1", "UV_CACHE_DIR": str(tmp / "uv-cache"), "HOME": str(tmp / "home"),
+            # pip's full log, whatever --quiet: it shows that the index was really asked.
+            "PIP_LOG": str(tmp / "pip.log")}
+
+
+def index_was_tried(tmp: Path, output: str) -> bool:
+    """Did pip (its log under tmp) or uv (its error in output) try the unreachable index?"""
+    pip_log = tmp / "pip.log"
+    return "127.0.0.1:9" in output or (pip_log.exists() and "127.0.0.1:9" in pip_log.read_text())
 
 
 # A target whose type does not exist: shipmark exits 2 with a config error on every command.
