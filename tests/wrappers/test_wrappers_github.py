@@ -15,13 +15,16 @@ from typing import Dict, List, Optional
 import pytest
 
 from wrapper_support import (CONFIG, DEPLOY_SH, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, assert_quoted_args_event,
-                             clean_env, make_repo, recorded_events, run, snippet, tool, index_was_tried, unreachable_index)
+                             clean_env, make_repo, recorded_events, run, sample_config_env, snippet, tool,
+                             index_was_tried, unreachable_index)
 
 pytestmark = pytest.mark.wrappers
 
 SETUP_PYTHON = "actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c"
 WORKFLOWS = HERE / "github" / "workflows"
 TOKEN = "rb-secret-token-5d9e"
+BM_KEY = "bm-secret-key-02ac"
+SAMPLE_SECRETS = {"RELEASEBITS_TOKEN": TOKEN, "BUILDMASTER_API_KEY": BM_KEY}
 PLAIN_TOKEN = "plain-token-not-a-secret-71c2"
 
 
@@ -176,16 +179,20 @@ def test_lifecycle_snippet_records_start_and_final_state(tmp_path, act_home, rel
                                          "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
     for fail, final in (("0", "success"), ("1", "failure")):
         log_file = tmp_path / f"events-{final}.jsonl"
-        result = act(repo, ".github/workflows/deploy.yml", act_home, secrets={"RELEASEBITS_TOKEN": TOKEN},
-                     env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file), "DEPLOY_FAIL": fail})
+        result = act(repo, ".github/workflows/deploy.yml", act_home, secrets=SAMPLE_SECRETS,
+                     env={**sample_config_env(releasebits.url, log_file), "DEPLOY_FAIL": fail})
         assert result.returncode == (0 if final == "success" else 1), result
         recorded = recorded_events(log_file)
         assert [(e["operation"], e["status"], e["environment"]) for e in recorded] == [
             ("deploy", "in_progress", "production"), ("deploy", final, "production")], result
         # The second use of the action on this runner reuses the virtualenv.
         assert re.search(r"shipmark [0-9.]+: reusing ", result.log), result
+        # What the docs say: start is skipped by ReleaseBits and BuildMaster, loudly.
+        assert "rb: deploy skipped: status 'in_progress' cannot be represented" in result.log, result
+        assert "bm: deploy skipped: buildmaster runs deployments itself" in result.log, result
     # ReleaseBits keeps finished deployments only: it saw the two final states.
     assert [p["json"]["result"] for p in releasebits.posts()] == ["success", "failure"]
+    assert releasebits.posts("/api/") == []
 
 
 def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
@@ -193,15 +200,20 @@ def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
                                          "shipmark.yml": CONFIG})
     log_file = tmp_path / "events.jsonl"
     result = act(repo, ".github/workflows/release.yml", act_home, event={"ref": "refs/tags/v1.2.3"},
-                 secrets={"RELEASEBITS_TOKEN": TOKEN},
-                 env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file)})
+                 secrets=SAMPLE_SECRETS, env=sample_config_env(releasebits.url, log_file))
     assert result.returncode == 0, result
     recorded = recorded_events(log_file)
     assert [(e["operation"], e["version"]) for e in recorded] == [
-        ("build_create", "v1.2.3"), ("release_create", "v1.2.3")], result
-    assert recorded[1]["name"] == "v1.2.3"
-    assert recorded[1]["meta"] == {"workflow": "release"}
+        ("release_create", "v1.2.3"), ("build_create", "v1.2.3")], result
+    assert recorded[0]["name"] == "v1.2.3"
+    assert recorded[0]["meta"] == {"workflow": "release"}
     assert releasebits.posts() == []  # ReleaseBits records deployments only
+    # BuildMaster: the release, then its build, with the key from the secret.
+    bm = releasebits.posts("/api/")
+    assert [p["path"] for p in bm] == ["/api/releases/create", "/api/releases/builds/create"], releasebits.requests
+    assert "releaseNumber=v1.2.3" in bm[0]["json"] and "applicationName=Web" in bm[0]["json"], bm
+    assert {p["headers"]["X-ApiKey"] for p in bm} == {BM_KEY}
+    assert TOKEN not in result.log and BM_KEY not in result.log
 
 
 @pytest.mark.parametrize("installer", ["host-pip", "venv-pip", "uv"])
@@ -281,8 +293,8 @@ def test_job_goes_on_when_the_action_cannot_install(tmp_path, releasebits):
     repo = make_repo(tmp_path / "repo", {".github/workflows/deploy.yml": localize(snippet("github-lifecycle")),
                                          "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
     env = {key: value for key, value in unreachable_index(tmp_path).items() if key != "HOME"}
-    result = act(repo, ".github/workflows/deploy.yml", tmp_path / "act", secrets={"RELEASEBITS_TOKEN": TOKEN},
-                 env={"RB_URL": releasebits.url, "EVENTS_FILE": str(tmp_path / "events.jsonl"), **env})
+    result = act(repo, ".github/workflows/deploy.yml", tmp_path / "act", secrets=SAMPLE_SECRETS,
+                 env={**sample_config_env(releasebits.url, tmp_path / "events.jsonl"), **env})
     assert result.returncode == 0, result
     assert "deploying" in result.log, result
     assert result.log.count("could not install shipmark") >= 2, result

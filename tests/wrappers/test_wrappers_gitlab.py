@@ -16,13 +16,14 @@ import pytest
 import yaml
 
 from wrapper_support import (BROKEN_TARGET, CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE,
-                             assert_quoted_args_event, clean_env, file_target_env, make_repo, path_with_shipmark,
-                             path_without_python, path_without_shipmark, recorded, recorded_events, run, snippet, tool,
-                             index_was_tried, unreachable_index, version, write_recorder)
+                             assert_quoted_args_event, clean_env, file_target_env, index_was_tried, make_repo,
+                             path_with_shipmark, path_without_python, path_without_shipmark, recorded, recorded_events,
+                             run, sample_config_env, snippet, tool, unreachable_index, version, write_recorder)
 
 pytestmark = pytest.mark.wrappers
 
 TOKEN = "gl-secret-token-3b7a"
+BM_KEY = "gl-bm-key-6c10"
 
 
 def localize(pipeline: str, **inputs) -> dict:
@@ -58,7 +59,7 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
                                          "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
     events_file = tmp_path / "events.jsonl"
     proc = gitlab_ci_local(repo, tmp_path / "home", path_without_shipmark(tmp_path), {
-        "RELEASEBITS_TOKEN": TOKEN, "RB_URL": releasebits.url, "EVENTS_FILE": str(events_file),
+        "RELEASEBITS_TOKEN": TOKEN, "BUILDMASTER_API_KEY": BM_KEY, **sample_config_env(releasebits.url, events_file),
         "CI_COMMIT_TAG": "v1.2.3",
         # gitlab-ci-local wipes untracked files before after_script (GitLab does not): keep the
         # virtualenv outside the job directory so it is built once, not once per script.
@@ -82,7 +83,11 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
     success_id = next(p["answer_id"] for p in posts if p["json"]["result"] == "success")
     # The report job got the deploy job's dotenv report.
     assert f"recorded=true ReleaseBits deployment {success_id}" in log, log[-10000:]
-    assert TOKEN not in log
+    # The tag's release went to BuildMaster (ReleaseBits has no releases).
+    (release,) = releasebits.posts("/api/")
+    assert release["path"] == "/api/releases/create" and "releaseNumber=v1.2.3" in release["json"], release
+    assert release["headers"]["X-ApiKey"] == BM_KEY
+    assert TOKEN not in log and BM_KEY not in log
 
 
 def test_inputs_and_shipmark_from_the_image(tmp_path):

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from wrapper_support import (BROKEN_TARGET, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event,
-                             clean_env,
-                             file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
-                             path_without_python, recorded_events, run, snippet, tool, index_was_tried, unreachable_index, version,
-                             write_recorder)
+from wrapper_support import (BROKEN_TARGET, CONFIG, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO,
+                             assert_quoted_args_event, clean_env, file_target_env, index_was_tried, make_repo,
+                             path_with_shipmark, path_without_python, path_without_shipmark, recorded, recorded_events,
+                             run, sample_config_env, snippet, tool, unreachable_index, version, write_recorder)
 
 from dist_support import local_index  # noqa: E402  (tests/release, put on sys.path by conftest)
 
@@ -25,6 +24,7 @@ pytestmark = pytest.mark.wrappers
 
 HARNESS = HERE / "jenkins" / "harness.groovy"
 SECRET = "harness-token-8f3a1c"  # the harness's credential store holds this for 'rb-token'
+BM_SECRET = "harness-bm-key-41d7"  # and this for 'buildmaster-api-key'
 
 
 def harness(mode: str, cwd: Path, **env: str):
@@ -170,11 +170,7 @@ def test_fail_on_error_keeps_the_block_from_running(tmp_path, why):
 
 def test_docs_jenkinsfile(tmp_path, releasebits):
     """The Jenkinsfile of docs/wrappers.md, run with the real shipmark on PATH and a tag build."""
-    config = (
-        "targets:\n"
-        "  rb: {type: releasebits, url: '${RB_URL}', component: web, token: '${RELEASEBITS_TOKEN}'}\n"
-        "  log: {type: file, path: '${EVENTS_FILE}'}\n")
-    workspace = make_repo(tmp_path / "ws", {"shipmark.yml": config, "deploy.sh": "#!/bin/sh\necho deploying\n"})
+    workspace = make_repo(tmp_path / "ws", {"shipmark.yml": CONFIG, "deploy.sh": "#!/bin/sh\necho deploying\n"})
     jenkinsfile = tmp_path / "Jenkinsfile"
     jenkinsfile.write_text(snippet("jenkins"))
     events_file = tmp_path / "events.jsonl"
@@ -182,7 +178,7 @@ def test_docs_jenkinsfile(tmp_path, releasebits):
     proc = harness("jenkinsfile", workspace, JENKINSFILE=str(jenkinsfile), WORKSPACE=str(workspace),
                    PATH=shipmark_dir + os.pathsep + os.environ["PATH"], TAG_NAME="v1.2.3",
                    JENKINS_URL="http://127.0.0.1:9/", BUILD_NUMBER="3", JOB_NAME="web", BUILD_TAG="jenkins-web-3",
-                   RB_URL=releasebits.url, EVENTS_FILE=str(events_file))
+                   **sample_config_env(releasebits.url, events_file))
     assert "installing" not in proc.stdout
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     assert [(e["operation"], e["status"], e["environment"], e["version"]) for e in events] == [
@@ -191,6 +187,11 @@ def test_docs_jenkinsfile(tmp_path, releasebits):
     (post,) = releasebits.posts()
     assert post["json"]["result"] == "success"
     assert post["headers"]["Authorization"] == f"Bearer {SECRET}"
+    # The tag's release went to BuildMaster (ReleaseBits has no releases), with its own key.
+    (release,) = releasebits.posts("/api/")
+    assert release["path"] == "/api/releases/create" and "releaseNumber=v1.2.3" in release["json"], release
+    assert release["headers"]["X-ApiKey"] == BM_SECRET
+    assert SECRET not in proc.stdout and BM_SECRET not in proc.stdout
 
 
 def test_npm_groovy_lint_is_clean():

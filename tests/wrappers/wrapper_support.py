@@ -26,19 +26,7 @@ NODE_BIN = HERE / "node_modules" / ".bin"
 # What a scratch copy of the project needs to build and run the wrappers.
 PROJECT_FILES = ("action.yml", "actions", "gitlab-ci", "jenkins", "src", "pyproject.toml", "README.md")
 
-# shipmark.yml for the snippets that read targets from the repository, and a deploy script
-# that fails when DEPLOY_FAIL=1.
-CONFIG = """\
-targets:
-  rb:
-    type: releasebits
-    url: ${RB_URL}
-    component: web
-    token: ${RELEASEBITS_TOKEN}
-  log:
-    type: file
-    path: ${EVENTS_FILE}
-"""
+# A deploy script that fails when DEPLOY_FAIL=1.
 DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
 
 
@@ -94,7 +82,9 @@ def make_repo(dest: Path, extra: Dict[str, str] = None) -> Path:
 
 
 class FakeReleaseBits:
-    """A loopback ReleaseBits API: records every request, answers like the real service."""
+    """A loopback ReleaseBits API: records every request, answers like the real service.
+    BuildMaster's release and build creation are answered alike (an object with an id;
+    lookups find nothing), so the sample config's two services can share it."""
 
     def __init__(self) -> None:
         self.requests: List[dict] = []
@@ -143,8 +133,9 @@ class FakeReleaseBits:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def posts(self) -> List[dict]:
-        return [r for r in self.requests if r["method"] != "GET"]
+    def posts(self, prefix: str = "/components/") -> List[dict]:
+        """Writes under a path prefix: ReleaseBits' by default, "/api/" for BuildMaster's."""
+        return [r for r in self.requests if r["method"] != "GET" and r["path"].startswith(prefix)]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -164,6 +155,17 @@ def snippet(name: str) -> str:
     match = re.search(r"<!-- snippet: %s -->\s*```[a-z]*\n(.*?)```" % re.escape(name), text, re.S)
     assert match, f"docs/wrappers.md has no snippet {name!r}"
     return match.group(1)
+
+
+# The sample shipmark.yml the docs' snippets read (ReleaseBits, BuildMaster, a file).
+CONFIG = snippet("config")
+
+
+def sample_config_env(server_url: str, events_file: Path) -> Dict[str, str]:
+    """Point the sample config's services at the fake server (which answers BuildMaster's
+    paths too) and its file target at events_file, as SHIPMARK_TARGET_* overrides."""
+    return {"SHIPMARK_TARGET_RB_URL": server_url, "SHIPMARK_TARGET_BM_URL": server_url,
+            "SHIPMARK_TARGET_LOG_PATH": str(events_file)}
 
 
 def path_without_shipmark(tmp: Path) -> str:

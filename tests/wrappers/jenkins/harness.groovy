@@ -373,6 +373,7 @@ if (mode == 'unit') {
         FakePipeline p = pipeline(true)
         p.baseEnv.putAll(System.getenv())
         p.credentials['releasebits-token'] = SECRET
+        p.credentials['buildmaster-api-key'] = 'harness-bm-key-41d7'
         p.runJenkinsfile(new File(System.getenv('JENKINSFILE')))
         assert p.libraryCalls.size() == 1
         Map library = p.libraryCalls[0]
@@ -383,7 +384,7 @@ if (mode == 'unit') {
             'stage: Deploy', 'stage: Release']
         assert p.shCalls*.label == ['shipmark deployment start', null, 'shipmark deployment finish',
                                    'shipmark release create']
-        assert p.log.contains('echo: release recorded: [log=true]')
+        assert p.log.contains('echo: release recorded: [bm=true, log=true]')
     }
 } else {
     throw new IllegalArgumentException("unknown mode ${mode}")
