@@ -65,7 +65,8 @@ void warn(String problem) {
     String text = "shipmarkDeploy: WARNING: ${problem}; the deploy is not tracked " +
         '(failOnError: true fails the build instead)'
     echo(text)
-    currentBuild.description = [currentBuild.description, text].findAll { line -> line }.join('\n')
+    String previous = currentBuild.description
+    currentBuild.description = previous ? "${previous}\n${text}" : text
 }
 
 /** An aborted build (FlowInterruptedException) is `cancelled`; anything else a `failure`. */
