@@ -6,7 +6,7 @@ Not a test: it measures and prints a Markdown table. Exit status 1 only when a r
 
 What it runs, each in a fresh temporary directory with no CI variables:
 - the wrapper's own install helper, unchanged: GitHub `actions/_shared/run.sh`; GitLab the
-  `.shipmark-setup` functions of gitlab-ci/shipmark.yml (`shipmark_install; shipmark_run
+  `.shipmark-functions` of gitlab-ci/shipmark.yml (`shipmark_install; shipmark_run
   deploy`); Jenkins the `sh` script of jenkins/vars/shipmark.groovy (INSTALL + SCRIPT);
 - followed by one `shipmark deploy --dry-run` through `shipmark-wrap`, as a job would.
 
@@ -80,7 +80,7 @@ def timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> float:
 
 def gitlab_script() -> str:
     text = (REPO / "gitlab-ci" / "shipmark.yml").read_text().split("\n---\n", 1)[1]
-    block = text.split(".shipmark-setup:\n  script:\n    - |\n", 1)[1].split("\n    - shipmark_install", 1)[0]
+    block = text.split(".shipmark-functions:\n  script:\n    - |\n", 1)[1].split("\n\n", 1)[0]
     functions = "\n".join(line[6:] for line in block.splitlines())
     return functions + "\nshipmark_install\nshipmark_run deploy\n"
 

@@ -51,6 +51,17 @@ host_pip_can_target() {
   [ "${major}" -gt 22 ] || { [ "${major}" -eq 22 ] && [ "${minor}" -ge 3 ]; }
 }
 
+# The package index (for shipmark's build backend and dependencies) may be down or
+# unreachable: that must not fail the user's workflow. Unless fail-on-error, a failed install
+# is a warning and `ok=false`, and the step ends with exit status 0 having recorded nothing.
+install_failed() {
+  rm -rf "${venv}" "${lock}"
+  if [ "${SHIPMARK_WRAP_FAIL_ON_ERROR:-false}" = true ]; then fail "$1"; fi
+  printf '::warning title=shipmark action::%s; nothing was recorded (fail-on-error: true fails the step)\n' "$1"
+  if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "ok=false" >>"${GITHUB_OUTPUT}"; fi
+  exit 0
+}
+
 installed() {
   local reported
   [ -f "${venv}/.shipmark-installed" ] || return 1
@@ -84,8 +95,13 @@ else
       # uv when the runner has it: it builds and installs in a fraction of pip's time.
       "${python}" -m venv --without-pip "${venv}" || fail "could not create a virtualenv with ${python}"
       set_bin_dir
-      uv pip install --quiet --python "${shipmark_bin_dir}/python" "${source_dir}" ||
-        fail "uv could not install shipmark from ${source_dir}"
+      # uv reads UV_* settings only: hand it pip's index (a mirror) unless uv has its own.
+      uv_options=(--quiet --python "${shipmark_bin_dir}/python")
+      if [ -n "${PIP_INDEX_URL:-}" ] && [ -z "${UV_INDEX_URL:-}${UV_DEFAULT_INDEX:-}" ]; then
+        uv_options+=(--index-url "${PIP_INDEX_URL}")
+      fi
+      uv pip install "${uv_options[@]}" "${source_dir}" ||
+        install_failed "uv could not install shipmark from ${source_dir}"
     elif host_pip_can_target; then
       # Every hosted job starts with an empty tool cache, so this runs once per job: a
       # virtualenv without its own pip (no ensurepip, about 2.5 s less), filled by the
@@ -93,12 +109,12 @@ else
       "${python}" -m venv --without-pip "${venv}" || fail "could not create a virtualenv with ${python}"
       set_bin_dir
       "${python}" -m pip --python "${shipmark_bin_dir}/python" "${pip_options[@]}" ||
-        fail "pip could not install shipmark from ${source_dir}"
+        install_failed "pip could not install shipmark from ${source_dir}"
     else
       "${python}" -m venv "${venv}" || fail "could not create a virtualenv with ${python}"
       set_bin_dir
       "${shipmark_bin_dir}/python" -m pip "${pip_options[@]}" ||
-        fail "pip could not install shipmark from ${source_dir}"
+        install_failed "pip could not install shipmark from ${source_dir}"
     fi
     touch "${venv}/.shipmark-installed"
   fi

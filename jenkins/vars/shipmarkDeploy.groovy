@@ -9,6 +9,11 @@
  * `success`, or `failure` (`cancelled` when the build was aborted) and rethrows the
  * block's exception. Takes the same parameters as shipmark() except command and status.
  * Returns what the block returns.
+ *
+ * Tracking must never be the reason a deploy does not run: unless failOnError is true, a
+ * failure to install shipmark or to record the start or the end (no python3, no package
+ * index, a config error, a rejected event) is a warning, echoed and added to the build's
+ * description, and the block runs anyway; the block alone decides the build's result.
  */
 // Pipeline steps run under Jenkins' CPS interpreter, which cannot compile statically.
 /* groovylint-disable CompileStatic */
@@ -22,7 +27,7 @@ Object call(Map args = [:], Closure body) {
             error("shipmarkDeploy: '${key}' is set by the step itself; use shipmark() for other commands")
         }
     }
-    shipmark(args + [command: 'deployment start'])
+    record(args, [command: 'deployment start'])
     Object result
     try {
         result = body()
@@ -34,12 +39,34 @@ Object call(Map args = [:], Closure body) {
             shipmark(args + [command: FINISH, status: status])
         // groovylint-disable-next-line CatchThrowable
         } catch (Throwable recordError) {
-            echo("shipmarkDeploy: could not record ${status}: ${recordError}")
+            warn("could not record ${status}: ${recordError}")
         }
         throw failure
     }
-    shipmark(args + [command: FINISH, status: 'success'])
+    record(args, [command: FINISH, status: 'success'])
     return result
+}
+
+/** shipmark(); a failure is a warning unless failOnError (an aborted build still stops). */
+void record(Map args, Map step) {
+    try {
+        shipmark(args + step)
+    // groovylint-disable-next-line CatchThrowable
+    } catch (Throwable recordError) {
+        if (args.failOnError || failureStatus(recordError) == 'cancelled') {
+            throw recordError
+        }
+        warn("could not record ${step.command}: ${recordError}")
+    }
+}
+
+/** A warning in the log and in the build's description (shown on the build page). */
+void warn(String problem) {
+    String text = "shipmarkDeploy: WARNING: ${problem}; the deploy is not tracked " +
+        '(failOnError: true fails the build instead)'
+    echo(text)
+    String previous = currentBuild.description
+    currentBuild.description = previous ? "${previous}\n${text}" : text
 }
 
 /** An aborted build (FlowInterruptedException) is `cancelled`; anything else a `failure`. */

@@ -15,13 +15,16 @@ from typing import Dict, List, Optional
 import pytest
 
 from wrapper_support import (CONFIG, DEPLOY_SH, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, assert_quoted_args_event,
-                             clean_env, make_repo, recorded_events, run, snippet, tool)
+                             clean_env, make_repo, recorded_events, run, sample_config_env, snippet, tool,
+                             index_was_tried, unreachable_index)
 
 pytestmark = pytest.mark.wrappers
 
 SETUP_PYTHON = "actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c"
 WORKFLOWS = HERE / "github" / "workflows"
 TOKEN = "rb-secret-token-5d9e"
+BM_KEY = "bm-secret-key-02ac"
+SAMPLE_SECRETS = {"RELEASEBITS_TOKEN": TOKEN, "BUILDMASTER_API_KEY": BM_KEY}
 PLAIN_TOKEN = "plain-token-not-a-secret-71c2"
 
 
@@ -176,16 +179,20 @@ def test_lifecycle_snippet_records_start_and_final_state(tmp_path, act_home, rel
                                          "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
     for fail, final in (("0", "success"), ("1", "failure")):
         log_file = tmp_path / f"events-{final}.jsonl"
-        result = act(repo, ".github/workflows/deploy.yml", act_home, secrets={"RELEASEBITS_TOKEN": TOKEN},
-                     env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file), "DEPLOY_FAIL": fail})
+        result = act(repo, ".github/workflows/deploy.yml", act_home, secrets=SAMPLE_SECRETS,
+                     env={**sample_config_env(releasebits.url, log_file), "DEPLOY_FAIL": fail})
         assert result.returncode == (0 if final == "success" else 1), result
         recorded = recorded_events(log_file)
         assert [(e["operation"], e["status"], e["environment"]) for e in recorded] == [
             ("deploy", "in_progress", "production"), ("deploy", final, "production")], result
         # The second use of the action on this runner reuses the virtualenv.
         assert re.search(r"shipmark [0-9.]+: reusing ", result.log), result
+        # What the docs say: start is skipped by ReleaseBits and BuildMaster, loudly.
+        assert "rb: deploy skipped: status 'in_progress' cannot be represented" in result.log, result
+        assert "bm: deploy skipped: buildmaster runs deployments itself" in result.log, result
     # ReleaseBits keeps finished deployments only: it saw the two final states.
     assert [p["json"]["result"] for p in releasebits.posts()] == ["success", "failure"]
+    assert releasebits.posts("/api/") == []
 
 
 def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
@@ -193,15 +200,20 @@ def test_release_snippet_on_a_tag(tmp_path, act_home, releasebits):
                                          "shipmark.yml": CONFIG})
     log_file = tmp_path / "events.jsonl"
     result = act(repo, ".github/workflows/release.yml", act_home, event={"ref": "refs/tags/v1.2.3"},
-                 secrets={"RELEASEBITS_TOKEN": TOKEN},
-                 env={"RB_URL": releasebits.url, "EVENTS_FILE": str(log_file)})
+                 secrets=SAMPLE_SECRETS, env=sample_config_env(releasebits.url, log_file))
     assert result.returncode == 0, result
     recorded = recorded_events(log_file)
     assert [(e["operation"], e["version"]) for e in recorded] == [
-        ("build_create", "v1.2.3"), ("release_create", "v1.2.3")], result
-    assert recorded[1]["name"] == "v1.2.3"
-    assert recorded[1]["meta"] == {"workflow": "release"}
+        ("release_create", "v1.2.3"), ("build_create", "v1.2.3")], result
+    assert recorded[0]["name"] == "v1.2.3"
+    assert recorded[0]["meta"] == {"workflow": "release"}
     assert releasebits.posts() == []  # ReleaseBits records deployments only
+    # BuildMaster: the release, then its build, with the key from the secret.
+    bm = releasebits.posts("/api/")
+    assert [p["path"] for p in bm] == ["/api/releases/create", "/api/releases/builds/create"], releasebits.requests
+    assert "releaseNumber=v1.2.3" in bm[0]["json"] and "applicationName=Web" in bm[0]["json"], bm
+    assert {p["headers"]["X-ApiKey"] for p in bm} == {BM_KEY}
+    assert TOKEN not in result.log and BM_KEY not in result.log
 
 
 @pytest.mark.parametrize("installer", ["host-pip", "venv-pip", "uv"])
@@ -237,3 +249,53 @@ def test_action_install_without_ensurepip_and_its_fallback(tmp_path, installer):
     assert context["is_ci"] is False
     again = run(["bash", script], cwd=tmp_path, env=env)
     assert re.search(r"shipmark [0-9.]+: reusing ", again.stdout), again.stdout
+
+
+def installer_path(tmp_path: Path, with_uv: bool) -> str:
+    """PATH with or without uv (the action's install uses uv when it finds it)."""
+    import os
+
+    dirs = [d for d in os.environ["PATH"].split(os.pathsep) if d and not (Path(d) / "uv").exists()]
+    if with_uv:
+        uv_bin = tmp_path / "uv-bin"
+        uv_bin.mkdir(exist_ok=True)
+        (uv_bin / "uv").symlink_to(tool("uv"))
+        dirs.insert(0, str(uv_bin))
+    return os.pathsep.join(dirs)
+
+
+@pytest.mark.parametrize("fail_on_error", [False, True], ids=["default", "fail-on-error"])
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_action_install_with_an_unreachable_index(tmp_path, installer, fail_on_error):
+    """The install step, run directly with a fresh cache: an index nobody answers is a warning,
+    ok=false and exit 0, or with fail-on-error an ::error and exit 2."""
+    import sys
+
+    outputs = tmp_path / "github-output"
+    env = clean_env(SHIPMARK_ACTION_CACHE=str(tmp_path / "cache"), SHIPMARK_WRAP_PYTHON=sys.executable,
+                    PATH=installer_path(tmp_path, installer == "uv"), GITHUB_OUTPUT=str(outputs),
+                    SHIPMARK_WRAP_FAIL_ON_ERROR="true" if fail_on_error else "false", **unreachable_index(tmp_path))
+    proc = run(["bash", str(HERE.parents[1] / "actions" / "_shared" / "run.sh")], cwd=tmp_path, env=env, check=False)
+    assert index_was_tried(tmp_path, proc.stdout), proc.stdout  # the install really asked the index
+    if fail_on_error:
+        assert proc.returncode == 2, proc.stdout
+        assert f"::error title=shipmark action::{installer} could not install shipmark" in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout
+        assert f"::warning title=shipmark action::{installer} could not install shipmark" in proc.stdout
+        assert outputs.read_text() == "ok=false\n"
+    assert not [p for p in (tmp_path / "cache").glob("*/*")], "a half-built virtualenv or a lock was left"
+
+
+def test_job_goes_on_when_the_action_cannot_install(tmp_path, releasebits):
+    """Under act: the lifecycle snippet with an unreachable index and a fresh tool cache runs
+    deploy.sh, and the job succeeds."""
+    repo = make_repo(tmp_path / "repo", {".github/workflows/deploy.yml": localize(snippet("github-lifecycle")),
+                                         "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
+    env = {key: value for key, value in unreachable_index(tmp_path).items() if key != "HOME"}
+    result = act(repo, ".github/workflows/deploy.yml", tmp_path / "act", secrets=SAMPLE_SECRETS,
+                 env={**sample_config_env(releasebits.url, tmp_path / "events.jsonl"), **env})
+    assert result.returncode == 0, result
+    assert "deploying" in result.log, result
+    assert result.log.count("could not install shipmark") >= 2, result
+    assert releasebits.requests == []

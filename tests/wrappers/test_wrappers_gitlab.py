@@ -15,13 +15,15 @@ from typing import Dict
 import pytest
 import yaml
 
-from wrapper_support import (CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE, assert_quoted_args_event,
-                             clean_env, file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
-                             recorded_events, run, snippet, tool, write_recorder)
+from wrapper_support import (BROKEN_TARGET, CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE,
+                             assert_quoted_args_event, clean_env, file_target_env, index_was_tried, make_repo,
+                             path_with_shipmark, path_without_python, path_without_shipmark, recorded, recorded_events,
+                             run, sample_config_env, snippet, tool, unreachable_index, version, write_recorder)
 
 pytestmark = pytest.mark.wrappers
 
 TOKEN = "gl-secret-token-3b7a"
+BM_KEY = "gl-bm-key-6c10"
 
 
 def localize(pipeline: str, **inputs) -> dict:
@@ -57,7 +59,7 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
                                          "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
     events_file = tmp_path / "events.jsonl"
     proc = gitlab_ci_local(repo, tmp_path / "home", path_without_shipmark(tmp_path), {
-        "RELEASEBITS_TOKEN": TOKEN, "RB_URL": releasebits.url, "EVENTS_FILE": str(events_file),
+        "RELEASEBITS_TOKEN": TOKEN, "BUILDMASTER_API_KEY": BM_KEY, **sample_config_env(releasebits.url, events_file),
         "CI_COMMIT_TAG": "v1.2.3",
         # gitlab-ci-local wipes untracked files before after_script (GitLab does not): keep the
         # virtualenv outside the job directory so it is built once, not once per script.
@@ -81,7 +83,11 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
     success_id = next(p["answer_id"] for p in posts if p["json"]["result"] == "success")
     # The report job got the deploy job's dotenv report.
     assert f"recorded=true ReleaseBits deployment {success_id}" in log, log[-10000:]
-    assert TOKEN not in log
+    # The tag's release went to BuildMaster (ReleaseBits has no releases).
+    (release,) = releasebits.posts("/api/")
+    assert release["path"] == "/api/releases/create" and "releaseNumber=v1.2.3" in release["json"], release
+    assert release["headers"]["X-ApiKey"] == BM_KEY
+    assert TOKEN not in log and BM_KEY not in log
 
 
 def test_inputs_and_shipmark_from_the_image(tmp_path):
@@ -118,3 +124,56 @@ def test_args_are_split_like_a_shell_splits_words(tmp_path):
     assert QUOTED_COMMAND_LINE in proc.stdout, proc.stdout[-10000:]
     (event,) = recorded_events(events_file)
     assert_quoted_args_event(event)
+
+
+def tracking_breaks(why: str, tmp_path: Path):
+    """(PATH, variables) of a deploy image in which shipmark cannot record, for the reason `why`."""
+    if why == "no-python3":
+        return path_without_python(tmp_path), {}
+    if why == "index-unreachable":
+        return path_without_shipmark(tmp_path), unreachable_index(tmp_path)
+    assert why == "start-exits-2"
+    return path_with_shipmark(), dict(BROKEN_TARGET)
+
+
+def tracked_pipeline(**inputs) -> dict:
+    """The docs' include, a tracked deploy job running ./deploy.sh and a job reading its report."""
+    pipeline = localize(snippet("gitlab"), package=f"shipmark=={version()}", **inputs)
+    return {"include": pipeline["include"], "stages": ["deploy", "report"],
+            "deploy": {"stage": "deploy", "extends": ".shipmark-track", "script": ["./deploy.sh"]},
+            "report": {"stage": "report", "needs": ["deploy"], "script": ['echo "report ok=$SHIPMARK_OK"']}}
+
+
+@pytest.mark.parametrize("deploy_fails", [False, True], ids=["deploy-succeeds", "deploy-fails"])
+@pytest.mark.parametrize("why", ["no-python3", "index-unreachable", "start-exits-2"])
+def test_track_runs_the_script_when_tracking_fails(tmp_path, why, deploy_fails):
+    """Without fail-on-error, .shipmark-track warns, reports SHIPMARK_OK=false and runs the
+    user's script, whose own result is the job's."""
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(tracked_pipeline(), sort_keys=False),
+                                         "deploy.sh": DEPLOY_SH})
+    path, variables = tracking_breaks(why, tmp_path)
+    proc = gitlab_ci_local(repo, tmp_path / "home", path, {
+        "DEPLOY_FAIL": "1" if deploy_fails else "0", "SHIPMARK_VENV": str(tmp_path / "venv"), **variables})
+    log = proc.stdout
+    assert "deploying" in log, log[-10000:]
+    assert 'WARNING: shipmark: could not record "deployment start" (exit status ' in log, log[-10000:]
+    assert 'WARNING: shipmark: could not record "deployment finish --status ' in log, log[-10000:]
+    if why == "index-unreachable":
+        assert index_was_tried(tmp_path, log), log[-10000:]  # the install really asked the index
+    if deploy_fails:
+        assert proc.returncode != 0, log[-10000:]
+        assert "report ok=" not in log
+    else:
+        assert proc.returncode == 0, log[-10000:]
+        assert "report ok=false" in log, log[-10000:]
+
+
+@pytest.mark.parametrize("why", ["no-python3", "start-exits-2"])
+def test_track_with_fail_on_error_stops_before_the_script(tmp_path, why):
+    pipeline = tracked_pipeline(**{"fail-on-error": True})
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(pipeline, sort_keys=False),
+                                         "deploy.sh": DEPLOY_SH})
+    path, variables = tracking_breaks(why, tmp_path)
+    proc = gitlab_ci_local(repo, tmp_path / "home", path, {"SHIPMARK_VENV": str(tmp_path / "venv"), **variables})
+    assert proc.returncode != 0, proc.stdout[-10000:]
+    assert "deploying" not in proc.stdout and "WARNING: shipmark" not in proc.stdout, proc.stdout[-10000:]

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from wrapper_support import (HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO, assert_quoted_args_event, clean_env,
-                             file_target_env, make_repo, path_with_shipmark, path_without_shipmark, recorded,
-                             recorded_events, run, snippet, tool, version, write_recorder)
+from wrapper_support import (BROKEN_TARGET, CONFIG, HERE, QUOTED_ARGS, QUOTED_COMMAND_LINE, REPO,
+                             assert_quoted_args_event, clean_env, file_target_env, index_was_tried, make_repo,
+                             path_with_shipmark, path_without_python, path_without_shipmark, recorded, recorded_events,
+                             run, sample_config_env, snippet, tool, unreachable_index, version, write_recorder)
 
 from dist_support import local_index  # noqa: E402  (tests/release, put on sys.path by conftest)
 
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.wrappers
 
 HARNESS = HERE / "jenkins" / "harness.groovy"
 SECRET = "harness-token-8f3a1c"  # the harness's credential store holds this for 'rb-token'
+BM_SECRET = "harness-bm-key-41d7"  # and this for 'buildmaster-api-key'
 
 
 def harness(mode: str, cwd: Path, **env: str):
@@ -116,13 +118,59 @@ def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits, di
     assert SECRET not in proc.stdout
 
 
+# The user's deploy: leaves a mark in the workspace, fails when DEPLOY_FAIL=1.
+MARKING_DEPLOY_SH = '#!/bin/sh\necho deploying >deployed.txt\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
+
+
+def tracking_breaks(why: str, tmp_path: Path) -> dict:
+    """Environment of an agent on which shipmark cannot record, for the reason `why`."""
+    if why == "no-python3":
+        return {"PATH": path_without_python(tmp_path)}
+    if why == "index-unreachable":
+        path = path_without_shipmark(tmp_path)
+        assert shutil.which("shipmark-wrap", path=path) is None
+        return {"PATH": path, **unreachable_index(tmp_path)}
+    assert why == "start-exits-2"
+    return {"PATH": path_with_shipmark(), **BROKEN_TARGET}
+
+
+@pytest.mark.parametrize("deploy_fails", [False, True], ids=["deploy-succeeds", "deploy-fails"])
+@pytest.mark.parametrize("why", ["no-python3", "index-unreachable", "start-exits-2"])
+def test_deploy_block_runs_when_tracking_fails(tmp_path, why, deploy_fails):
+    """Without failOnError, shipmarkDeploy warns (log and build description) and the block
+    runs; the build's result is the block's own."""
+    workspace = make_repo(tmp_path / "ws", {"deploy.sh": MARKING_DEPLOY_SH})
+    proc = harness("guard", tmp_path, WORKSPACE=str(workspace), WORKSPACE_TMP=str(tmp_path / "ws@tmp"),
+                   PACKAGE=f"shipmark=={version()}", DEPLOY_FAIL="1" if deploy_fails else "0",
+                   **tracking_breaks(why, tmp_path))
+    out = proc.stdout
+    assert (workspace / "deployed.txt").exists(), out
+    if deploy_fails:
+        assert "OUTCOME: error: script returned exit code 1\n" in out, out
+    else:
+        assert "OUTCOME: success\n" in out, out
+    finish = "failure" if deploy_fails else "deployment finish"
+    for what in ("deployment start", finish):
+        assert f"echo: shipmarkDeploy: WARNING: could not record {what}: " in out, out
+    assert "DESCRIPTION: shipmarkDeploy: WARNING: could not record deployment start: " in out, out
+    if why == "index-unreachable":
+        assert index_was_tried(tmp_path, out), out  # the install really asked the index
+
+
+@pytest.mark.parametrize("why", ["no-python3", "start-exits-2"])
+def test_fail_on_error_keeps_the_block_from_running(tmp_path, why):
+    workspace = make_repo(tmp_path / "ws", {"deploy.sh": MARKING_DEPLOY_SH})
+    proc = harness("guard", tmp_path, WORKSPACE=str(workspace), WORKSPACE_TMP=str(tmp_path / "ws@tmp"),
+                   PACKAGE=f"shipmark=={version()}", FAIL_ON_ERROR="true", **tracking_breaks(why, tmp_path))
+    expected = ("script returned exit code 127" if why == "no-python3"
+                else "shipmark deployment start failed with exit status 2")
+    assert f"OUTCOME: error: {expected}\n" in proc.stdout, proc.stdout
+    assert not (workspace / "deployed.txt").exists() and "WARNING" not in proc.stdout
+
+
 def test_docs_jenkinsfile(tmp_path, releasebits):
     """The Jenkinsfile of docs/wrappers.md, run with the real shipmark on PATH and a tag build."""
-    config = (
-        "targets:\n"
-        "  rb: {type: releasebits, url: '${RB_URL}', component: web, token: '${RELEASEBITS_TOKEN}'}\n"
-        "  log: {type: file, path: '${EVENTS_FILE}'}\n")
-    workspace = make_repo(tmp_path / "ws", {"shipmark.yml": config, "deploy.sh": "#!/bin/sh\necho deploying\n"})
+    workspace = make_repo(tmp_path / "ws", {"shipmark.yml": CONFIG, "deploy.sh": "#!/bin/sh\necho deploying\n"})
     jenkinsfile = tmp_path / "Jenkinsfile"
     jenkinsfile.write_text(snippet("jenkins"))
     events_file = tmp_path / "events.jsonl"
@@ -130,7 +178,7 @@ def test_docs_jenkinsfile(tmp_path, releasebits):
     proc = harness("jenkinsfile", workspace, JENKINSFILE=str(jenkinsfile), WORKSPACE=str(workspace),
                    PATH=shipmark_dir + os.pathsep + os.environ["PATH"], TAG_NAME="v1.2.3",
                    JENKINS_URL="http://127.0.0.1:9/", BUILD_NUMBER="3", JOB_NAME="web", BUILD_TAG="jenkins-web-3",
-                   RB_URL=releasebits.url, EVENTS_FILE=str(events_file))
+                   **sample_config_env(releasebits.url, events_file))
     assert "installing" not in proc.stdout
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     assert [(e["operation"], e["status"], e["environment"], e["version"]) for e in events] == [
@@ -139,6 +187,11 @@ def test_docs_jenkinsfile(tmp_path, releasebits):
     (post,) = releasebits.posts()
     assert post["json"]["result"] == "success"
     assert post["headers"]["Authorization"] == f"Bearer {SECRET}"
+    # The tag's release went to BuildMaster (ReleaseBits has no releases), with its own key.
+    (release,) = releasebits.posts("/api/")
+    assert release["path"] == "/api/releases/create" and "releaseNumber=v1.2.3" in release["json"], release
+    assert release["headers"]["X-ApiKey"] == BM_SECRET
+    assert SECRET not in proc.stdout and BM_SECRET not in proc.stdout
 
 
 def test_npm_groovy_lint_is_clean():

@@ -26,19 +26,7 @@ NODE_BIN = HERE / "node_modules" / ".bin"
 # What a scratch copy of the project needs to build and run the wrappers.
 PROJECT_FILES = ("action.yml", "actions", "gitlab-ci", "jenkins", "src", "pyproject.toml", "README.md")
 
-# shipmark.yml for the snippets that read targets from the repository, and a deploy script
-# that fails when DEPLOY_FAIL=1.
-CONFIG = """\
-targets:
-  rb:
-    type: releasebits
-    url: ${RB_URL}
-    component: web
-    token: ${RELEASEBITS_TOKEN}
-  log:
-    type: file
-    path: ${EVENTS_FILE}
-"""
+# A deploy script that fails when DEPLOY_FAIL=1.
 DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
 
 
@@ -94,7 +82,9 @@ def make_repo(dest: Path, extra: Dict[str, str] = None) -> Path:
 
 
 class FakeReleaseBits:
-    """A loopback ReleaseBits API: records every request, answers like the real service."""
+    """A loopback ReleaseBits API: records every request, answers like the real service.
+    BuildMaster's release and build creation are answered alike (an object with an id;
+    lookups find nothing), so the sample config's two services can share it."""
 
     def __init__(self) -> None:
         self.requests: List[dict] = []
@@ -143,8 +133,9 @@ class FakeReleaseBits:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def posts(self) -> List[dict]:
-        return [r for r in self.requests if r["method"] != "GET"]
+    def posts(self, prefix: str = "/components/") -> List[dict]:
+        """Writes under a path prefix: ReleaseBits' by default, "/api/" for BuildMaster's."""
+        return [r for r in self.requests if r["method"] != "GET" and r["path"].startswith(prefix)]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -166,8 +157,20 @@ def snippet(name: str) -> str:
     return match.group(1)
 
 
+# The sample shipmark.yml the docs' snippets read (ReleaseBits, BuildMaster, a file).
+CONFIG = snippet("config")
+
+
+def sample_config_env(server_url: str, events_file: Path) -> Dict[str, str]:
+    """Point the sample config's services at the fake server (which answers BuildMaster's
+    paths too) and its file target at events_file, as SHIPMARK_TARGET_* overrides."""
+    return {"SHIPMARK_TARGET_RB_URL": server_url, "SHIPMARK_TARGET_BM_URL": server_url,
+            "SHIPMARK_TARGET_LOG_PATH": str(events_file)}
+
+
 def path_without_shipmark(tmp: Path) -> str:
-    """PATH with no `shipmark` or `shipmark-wrap` on it, but with python3 (the base interpreter) first."""
+    """PATH with no `shipmark`, `shipmark-wrap` or `uv` on it (the installs prefer uv when they
+    find it), but with python3 (the base interpreter) first."""
     pybin = tmp / "python-only"
     pybin.mkdir(exist_ok=True)
     base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
@@ -175,10 +178,47 @@ def path_without_shipmark(tmp: Path) -> str:
     if not link.exists():
         link.symlink_to(base)
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
-            if d and not any((Path(d) / name).exists() for name in ("shipmark", "shipmark-wrap"))]
+            if d and not any((Path(d) / name).exists() for name in ("shipmark", "shipmark-wrap", "uv"))]
     path = os.pathsep.join([str(pybin)] + dirs)
-    assert shutil.which("shipmark", path=path) is None and shutil.which("shipmark-wrap", path=path) is None
+    assert not any(shutil.which(name, path=path) for name in ("shipmark", "shipmark-wrap", "uv"))
     return path
+
+
+def path_without_python(tmp: Path) -> str:
+    """PATH of an image or agent with a shell and the usual tools but no python3 (nor
+    shipmark, uv or pip): one directory of links to everything else in /usr/bin and /bin."""
+    bindir = tmp / "no-python-bin"
+    bindir.mkdir(exist_ok=True)
+    unwanted = ("python", "pip", "shipmark", "uv", "pydoc", "2to3", "idle")
+    for folder in (Path("/usr/bin"), Path("/bin")):
+        for entry in sorted(folder.iterdir()):
+            link = bindir / entry.name
+            if entry.name.startswith(unwanted) or link.exists() or link.is_symlink():
+                continue
+            link.symlink_to(entry)
+    path = str(bindir)
+    assert shutil.which("sh", path=path) and shutil.which("python3", path=path) is None
+    return path
+
+
+def unreachable_index(tmp: Path) -> Dict[str, str]:
+    """pip and uv settings that force a download from an index nobody answers: no config
+    file (a local find-links would satisfy the install), no cache, no retries."""
+    return {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1",
+            "PIP_RETRIES": "0", "PIP_TIMEOUT": "2", "PIP_DEFAULT_TIMEOUT": "2", "PIP_FIND_LINKS": "",
+            "UV_NO_CONFIG": "1", "UV_NO_CACHE": "1", "UV_CACHE_DIR": str(tmp / "uv-cache"), "HOME": str(tmp / "home"),
+            # pip's full log, whatever --quiet: it shows that the index was really asked.
+            "PIP_LOG": str(tmp / "pip.log")}
+
+
+def index_was_tried(tmp: Path, output: str) -> bool:
+    """Did pip (its log under tmp) or uv (its error in output) try the unreachable index?"""
+    pip_log = tmp / "pip.log"
+    return "127.0.0.1:9" in output or (pip_log.exists() and "127.0.0.1:9" in pip_log.read_text())
+
+
+# A target whose type does not exist: shipmark exits 2 with a config error on every command.
+BROKEN_TARGET = {"SHIPMARK_TARGET_BAD_TYPE": "bogus"}
 
 
 def path_with_shipmark() -> str:
