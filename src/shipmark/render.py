@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence
 
-from shipmark.output import (Console, describe, list_columns, list_rows, render_table, results_json,
-                             write_dotenv, write_github)
+from shipmark.output import Console, describe, results_json, write_dotenv, write_github
 from shipmark.wording import count
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,6 +36,8 @@ def report(console: Console, report: Any, *, list_mode: bool = False) -> int:
         elif not (list_mode and console.json_mode):
             console.info(line)
     if list_mode and not console.json_mode:
+        from shipmark.tables import list_columns, list_rows, render_table
+
         rows = list_rows(report.results)
         if rows:
             console.stdout(render_table(rows, list_columns(rows)))
@@ -100,6 +101,8 @@ def targets(console: Console, rows: List[Dict[str, Any]]) -> None:
         table = [{"name": r["name"], "type": r["type"], "url": r.get("url"),
                   "operations": " ".join(r["operations"])} for r in rows if "unresolved" not in r]
         if table:
+            from shipmark.tables import render_table
+
             console.stdout(render_table(table, ("name", "type", "url", "operations")))
         unresolved_targets(console, {r["name"]: r["unresolved"] for r in rows if "unresolved" in r})
 
@@ -117,6 +120,8 @@ def discovered(console: Console, found: Any) -> int:
     rows = [{k: v for k, v in item.items() if k != "raw"} for r in found.results for item in (r.items or [])]
     if rows:
         columns = [c for c in ("kind", "id", "name", "detail") if any(c in row for row in rows)]
+        from shipmark.tables import render_table
+
         console.stdout(render_table(rows, columns))
     for r in found.results:
         if not r.ok:

@@ -403,7 +403,8 @@ def test_every_delivering_command_maps_to_one_operation_of_the_table() -> None:
     from shipmark.operations import OPERATIONS
 
     def walk(group: click.Group, prefix: str = ""):
-        for name, command in group.commands.items():
+        for name in group.list_commands(None):
+            command = group.get_command(None, name)
             if isinstance(command, click.Group):
                 yield from walk(command, f"{prefix}{name} ")
             elif isinstance(command, BackendOptionsCommand):

@@ -15,7 +15,8 @@ def commands() -> Dict[str, click.Command]:
     found: Dict[str, click.Command] = {}
 
     def walk(group: click.Group, words: List[str]) -> None:
-        for name, command in group.commands.items():
+        for name in group.list_commands(None):
+            command = group.get_command(None, name)
             if isinstance(command, click.Group):
                 walk(command, words + [name])
             else:

@@ -204,7 +204,7 @@ def test_words_only_read_back_are_not_sent() -> None:
 # -- list items: one typed row ---------------------------------------------------------------------
 
 def test_a_list_item_is_the_row_json_prints_and_drives_the_table_columns() -> None:
-    from shipmark.output import LIST_COLUMNS, list_rows, render_table
+    from shipmark.tables import LIST_COLUMNS, list_rows, render_table
     from shipmark.targets.items import COLUMNS, ListItem
     from tests.conftest import make_request
 

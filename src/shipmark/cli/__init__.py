@@ -6,12 +6,19 @@ commands so `shipmark --version` stays fast.
 """
 from __future__ import annotations
 
-from shipmark.cli import build, check, context, deploy, flush, release, targets
 from shipmark.cli.group import cli, main
 
-for _command in (context.context_cmd, deploy.deploy_cmd, deploy.deployment_group, release.release_group,
-                 build.build_group, targets.targets_cmd, check.check_cmd, flush.flush_cmd):
-    cli.add_command(_command)
+# Each command's module is imported when the command is used (or help lists it).
+cli.lazy.update({
+    "context": "shipmark.cli.context:context_cmd",
+    "deploy": "shipmark.cli.deploy:deploy_cmd",
+    "deployment": "shipmark.cli.deploy:deployment_group",
+    "release": "shipmark.cli.release:release_group",
+    "build": "shipmark.cli.build:build_group",
+    "targets": "shipmark.cli.targets:targets_cmd",
+    "check": "shipmark.cli.check:check_cmd",
+    "flush": "shipmark.cli.flush:flush_cmd",
+})
 
 __all__ = ["cli", "main"]
 

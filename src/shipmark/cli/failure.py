@@ -45,9 +45,10 @@ def command_words(argv: Sequence[str]) -> List[str]:
             if words:  # the command's own options begin
                 break
             continue
-        if not isinstance(command, click.Group) or arg not in command.commands:
+        found = command.get_command(None, arg) if isinstance(command, click.Group) else None
+        if found is None:
             break
-        command = command.commands[arg]
+        command = found
         words.append(arg)
     return words
 

@@ -21,7 +21,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ShipmarkGroup(click.Group):
-    """Maps shipmark's exceptions and click's usage errors to one readable line and an exit status."""
+    """Maps shipmark's exceptions and click's usage errors to one readable line and an exit status.
+
+    ``lazy`` names commands by "module:attribute": a command's module is imported only when
+    the command is looked up, so `shipmark context` does not load every other command.
+    """
+
+    def __init__(self, *args: Any, lazy: Optional[Dict[str, str]] = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy: Dict[str, str] = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: Optional[click.Context], cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command with its whole summary (click would cut it at the terminal's width)."""
