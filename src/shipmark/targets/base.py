@@ -147,6 +147,16 @@ class Request:
         """What the spool stores; read back with from_json_dict."""
         return json_ready(dataclasses.asdict(self))
 
+    def record(self) -> Dict[str, Any]:
+        """The event as a sink that keeps whole events records it (file line, webhook body):
+        its JSON fields, the operation, and under ``options`` every option and --param given."""
+        record: Dict[str, Any] = {**self.event.to_json_dict(), "operation": self.operation}
+        given = {k: v for k, v in (("build", self.build), ("reason", self.reason), ("id", self.id),
+                                   *self.options.items()) if v}
+        if given or self.params:
+            record["options"] = {**given, **self.params}
+        return record
+
     @classmethod
     def from_json_dict(cls, data: Any) -> "Request":
         """A spooled request, validated (the file may be old, edited or cut off)."""

@@ -42,12 +42,7 @@ class FileTarget(Target):
         return Path(os.path.expanduser(self.config.path))
 
     def _append(self, request: Request) -> Result:
-        record: Dict[str, Any] = {"operation": request.operation, **request.event.to_json_dict()}
-        extras = {k: v for k, v in (("build", request.build), ("reason", request.reason), ("id", request.id),
-                                    *request.options.items()) if v}
-        if extras or request.params:
-            record["options"] = {**extras, **request.params}
-        line = json.dumps(record, sort_keys=True, ensure_ascii=False)
+        line = json.dumps(request.record(), sort_keys=True, ensure_ascii=False)
         path = self.path
         self.hold_back(request, f"append to {path}:\n  {line}", "nothing written")
         try:

@@ -127,13 +127,7 @@ class Webhook(Target):
             return cdevents.cloud_event(request.event, request.operation, build=request.build,
                                         change=self.param_values(request).get("cdevents_type"),
                                         fallback_name=self.name)
-        record: Dict[str, Any] = {**request.event.to_json_dict(), "operation": request.operation,
-                                  "command": request.command}
-        options = {k: v for k, v in (("build", request.build), ("reason", request.reason), ("id", request.id),
-                                     *request.options.items()) if v}
-        if options or request.params:
-            record["options"] = {**options, **request.params}
-        return record
+        return {**request.record(), "command": request.command}
 
     def _post(self, request: Request) -> Result:
         # Serialized once: the signature covers exactly the bytes sent.
