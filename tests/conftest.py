@@ -135,3 +135,13 @@ def json_body(call) -> Any:
 @pytest.fixture
 def canary() -> str:
     return CANARY
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: a missing tool must not pass as a green run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped and os.environ.get("CI") and exitstatus == 0:
+        reporter.write_line(f"{skipped} test(s) skipped while CI is set: failing the run", red=True)
+        session.exitstatus = 1
