@@ -499,6 +499,20 @@ def test_a_hung_backend_without_lookup_is_reported_not_spooled(tmp_path: Path, m
     assert not slow.spooled and "offers no way to check" in slow.error
 
 
+def test_a_hung_write_that_is_safe_to_repeat_is_spooled(tmp_path: Path, mem: MemService, monkeypatch) -> None:
+    # No lookup, but the target declared POST safe to repeat (a webhook: receivers dedupe by event key).
+    monkeypatch.setattr(Hangs, "supports_lookup", False)
+    monkeypatch.setattr(Hangs, "http_options", classmethod(lambda cls, config: {"base_url": "",
+                                                                               "retry_methods": ["POST"]}))
+    monkeypatch.setattr(fanout, "DEADLINE_GRACE", 0.3)
+    path = tmp_path / "s.jsonl"
+    report = run([job("mem-hang")], path, timeout=0.3)
+    (slow,) = report.results
+    assert slow.spooled and slow.error == "no complete answer within the time budget of 0.3s"
+    (kept,) = spool.load(path)
+    assert kept["may_have_landed"] is True and kept["owner"] is None
+
+
 def test_required_and_fail_on_error_make_transient_failures_fatal(tmp_path: Path, mem: MemService) -> None:
     mem.script = [refused()]
     assert run([job("mem-lookup", required=True)], tmp_path / "a").exit_status == ExitStatus.DELIVERY_FAILED

@@ -154,7 +154,14 @@ class _FanOut:
         return Outcome(plain_result(job, ok=False, error=error, transient=True), TRANSIENT,
                        bool(job.config.required),
                        may_have_landed=started and job.request.operation in WRITE_OPERATIONS,
-                       verifiable=bool(getattr(target, "supports_lookup", False)))
+                       verifiable=resend_is_safe(target))
+
+
+def resend_is_safe(target: Optional[Target]) -> bool:
+    """May a write cut off by the deadline be sent again later? Yes when the service lets a
+    resend look the record up by event key, or when the target declared its writes (POST)
+    safe to repeat, as the HTTP layer's own retries already trust."""
+    return target is not None and (target.supports_lookup or target.http.retry_safe("POST"))
 
 
 def round_robin(jobs: Sequence[Job]) -> List[int]:
