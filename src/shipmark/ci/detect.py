@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from .env import Env, source_of
 from .facts import Candidates, ProviderFacts, candidates
-from .git import CHECKOUT_DIR_VARIABLES, GitRepository
+from .git import CHECKOUT_DIR_VARIABLES, GitRepository, checkout_directory
 from .overrides import read_overrides
 from .providers import match_provider
 from .refs import full_sha_lowercased, normalize_branch, normalize_tag, pr_number, tag_from_ref
@@ -55,7 +55,8 @@ def detect_context_with_sources(
     detected_by = ", ".join(dict.fromkeys(reader.trace))
     reader.trace = None
     git = GitRepository(
-        [str(cwd) if cwd is not None else os.getcwd()] + [reader.get(name) for name in CHECKOUT_DIR_VARIABLES]
+        [str(cwd) if cwd is not None else os.getcwd()]
+        + [checkout_directory(reader.get(name), reader.get("HOME")) for name in CHECKOUT_DIR_VARIABLES]
     )
     overrides = read_overrides(reader, git, warn)
     facts = provider.read(reader, warn) if provider is not None else ProviderFacts()

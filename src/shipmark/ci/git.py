@@ -28,6 +28,17 @@ CHECKOUT_DIR_VARIABLES = (
 )
 
 
+def checkout_directory(value: Optional[str], home: Optional[str]) -> Optional[str]:
+    """A checkout variable's directory, with a leading ``~`` expanded.
+
+    CircleCI sets CIRCLE_WORKING_DIRECTORY to ``~/project`` literally: the shell never
+    expands it, so it would name no directory.
+    """
+    if value and home and (value == "~" or value.startswith("~/")):
+        return home.rstrip("/") + value[1:]
+    return value
+
+
 def _git_environment() -> dict:
     env = dict(os.environ)
     env["GIT_TERMINAL_PROMPT"] = "0"  # never wait for credentials

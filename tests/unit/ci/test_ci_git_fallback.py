@@ -116,6 +116,14 @@ def test_checkout_directory_is_used_when_cwd_is_not_a_repository(detect, git_rep
     assert ctx.slug == "acme/shop"
 
 
+def test_circleci_working_directory_with_a_tilde_is_found(detect, git_repo, empty_dir):
+    # CircleCI's CIRCLE_WORKING_DIRECTORY is literally "~/project": relative to HOME.
+    home, name = git_repo.path.parent, git_repo.path.name
+    env = {"CIRCLECI": "true", "CIRCLE_WORKING_DIRECTORY": f"~/{name}", "HOME": str(home)}
+    ctx, _ = detect(env, cwd=empty_dir)
+    assert ctx.ci_name == "circleci" and ctx.slug == "acme/shop"  # read from that checkout
+
+
 def test_short_sha_from_a_provider_is_resolved_by_git(detect, git_repo):
     ctx, _ = detect({"JENKINS_URL": "http://j/", "GIT_COMMIT": git_repo.head[:12]}, cwd=git_repo.path)
     assert ctx.commit == git_repo.head
