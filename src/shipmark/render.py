@@ -151,6 +151,21 @@ def flushed(console: Console, path: Any, sent: int, kept: int, results: Sequence
     return 0 if all(r.ok or r.transient for r in results) else 1
 
 
+def dropped(console: Console, counts: Mapping[str, int], *, dry_run: bool = False) -> int:
+    """`shipmark flush --drop`: how many entries each named target lost (or would lose)."""
+    from shipmark.models import Result
+
+    verb = "would drop" if dry_run else "dropped"
+    results = []
+    for name, number in counts.items():
+        what = f"{verb} {count(number, 'entry', 'entries')}"
+        console.info(f"shipmark: spool: {what} for target {name!r}")
+        results.append(Result(target=name, type=None, operation="flush", message=what))  # type: ignore[arg-type]
+    if console.json_mode:
+        console.stdout(results_json(results))
+    return 0
+
+
 def auto_flushed(console: Console, sent: int, kept: int) -> None:
     if sent or kept:
         console.info(f"shipmark: spool: resent {sent} earlier event(s); {kept} still waiting")

@@ -83,6 +83,13 @@ def test_an_entry_for_a_target_no_longer_configured_is_mentioned_once_and_can_be
     dropped = project.run("flush", "--drop", "gone", "--dry-run")
     assert dropped.stderr.splitlines() == ["shipmark: spool: would drop 2 entries for target 'gone'"]
     assert len(project.spooled()) == 2
+    as_json = project.run("flush", "--drop", "gone", "--drop", "never-spooled", "--dry-run", "--json")
+    assert json.loads(as_json.stdout) == [
+        {"target": "gone", "type": None, "operation": "flush", "ok": True, "status_code": None, "id": None,
+         "url": None, "error": None, "event_key": None, "skipped": False, "message": "would drop 2 entries"},
+        {"target": "never-spooled", "type": None, "operation": "flush", "ok": True, "status_code": None,
+         "id": None, "url": None, "error": None, "event_key": None, "skipped": False,
+         "message": "would drop 0 entries"}]
     dropped = project.run("flush", "--drop", "gone")
     assert dropped.returncode == 0
     assert dropped.stderr.splitlines() == ["shipmark: spool: dropped 2 entries for target 'gone'"]

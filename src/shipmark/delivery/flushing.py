@@ -73,11 +73,9 @@ def drop(options: Options, names: Sequence[str], console: Console) -> int:
         except OSError as exc:
             console.warn(f"spool: {path}: cannot update it: {exc.strerror or exc}")
             return 1
-    verb = "would drop" if options.dry_run else "dropped"
-    for name, count in counts.items():
-        console.info(f"shipmark: spool: {verb} {count} {'entry' if count == 1 else 'entries'} "
-                     f"for target {name!r}")
-    return 0
+    from shipmark import render
+
+    return render.dropped(console, counts, dry_run=options.dry_run)
 
 
 def _refused(console: Console, path: Any, exc: "spool.UntrustedSpool") -> None:
