@@ -136,7 +136,12 @@ def config_ok(console: Console, settings: Any, *, final: bool) -> None:
     console.info(f"config OK ({where}): {count(len(names), 'target')}{': ' + ', '.join(names) if names else ''}")
     unresolved_targets(console, {n: u.missing for n, u in settings.unresolved.items()})
     if final and console.json_mode:
-        console.stdout(json.dumps([{"target": n, "type": c.type, "ok": True} for n, c in settings.targets.items()]))
+        rows = [{"target": n, "type": c.type, "ok": True} for n, c in settings.targets.items()]
+        # A target whose variables are unset here is not an error (a fork's PR has no secrets), but
+        # scripts must see it was not checked: skipped, with the same reason as the warning.
+        rows += [{"target": n, "type": u.type, "ok": True, "skipped": True,
+                  "message": f"cannot be used here: {', '.join(u.missing)}"} for n, u in settings.unresolved.items()]
+        console.stdout(json.dumps(rows))
 
 
 def flushed(console: Console, path: Any, sent: int, kept: int, results: Sequence["Result"], *,

@@ -60,6 +60,15 @@ def test_issue12_item2_targets_and_check_list_what_is_missing(tmp_path: Path) ->
         "shipmark: warning: target 'rb' cannot be used here: RB_URL is not set, RB_TOKEN is not set",
         "shipmark: warning: target 'db' cannot be used here: DB_TOKEN is not set",
     ]
+    checked = run_cli(["check", "--json"], cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout) == [
+        {"target": "log", "type": "file", "ok": True},
+        {"target": "rb", "type": "releasebits", "ok": True, "skipped": True,
+         "message": "cannot be used here: RB_URL is not set, RB_TOKEN is not set"},
+        {"target": "db", "type": "deploybot", "ok": True, "skipped": True,
+         "message": "cannot be used here: DB_TOKEN is not set"},
+    ]
 
 
 def test_issue12_item2_an_operation_the_target_cannot_do_does_not_need_it(tmp_path: Path) -> None:
