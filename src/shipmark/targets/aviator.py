@@ -74,10 +74,9 @@ class Aviator(Target):
 
     @classmethod
     def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
-        token = config.token_value() or ""
         return {
             "base_url": config.url or AviatorConfig.default_url,
-            "headers": {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            "headers": {**config.bearer(), "Content-Type": "application/json"},
             "retry_methods": ["PATCH"],  # PATCH sets a state: sending it twice changes nothing
         }
 

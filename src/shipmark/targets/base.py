@@ -110,6 +110,10 @@ class TargetConfig(BaseModel):
     def token_value(self) -> Optional[str]:
         return self.token.get_secret_value() if self.token is not None else None
 
+    def bearer(self) -> Dict[str, str]:
+        """The `Authorization: Bearer <token>` header, or none without a token."""
+        return {"Authorization": f"Bearer {self.token_value()}"} if self.token is not None else {}
+
     def public_view(self) -> Dict[str, Any]:
         """The config for `shipmark targets`: secrets shown as ***."""
         data = self.model_dump(mode="json")

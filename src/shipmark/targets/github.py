@@ -56,7 +56,7 @@ class GitHub(Target):
     def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
         return {
             "base_url": config.url or "",
-            "headers": {"Authorization": f"Bearer {config.token_value()}", "Accept": MEDIA_TYPE,
+            "headers": {**config.bearer(), "Accept": MEDIA_TYPE,
                         "X-GitHub-Api-Version": API_VERSION},
             "error_parser": error_parser(getattr(config, "repository", None) or ""),
             "throttled": rate_limit_wait,

@@ -73,7 +73,7 @@ class ReleaseBits(Target):
     def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
         return {
             "base_url": config.url or "",
-            "headers": {"Authorization": f"Bearer {config.token_value()}"},
+            "headers": config.bearer(),
             "error_parser": _error_parser(getattr(config, "component", "")),
         }
 

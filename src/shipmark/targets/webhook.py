@@ -112,8 +112,7 @@ class Webhook(Target):
     def http_options(cls, config: TargetConfig) -> Dict[str, Any]:
         assert isinstance(config, WebhookConfig)
         headers = {name: value.get_secret_value() for name, value in config.headers.items()}
-        if config.token is not None:
-            headers["Authorization"] = f"Bearer {config.token_value()}"
+        headers.update(config.bearer())
         # Receivers dedupe by X-Shipmark-Event-Key, so a POST that may have landed is sent again.
         return {"base_url": config.url or "", "headers": headers, "retry_methods": ["POST"]}
 
