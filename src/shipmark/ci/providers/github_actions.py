@@ -159,8 +159,13 @@ def _workflow_run(event: GitHubEvent, warn: Warn) -> ProviderFacts:
     triggering run built, so the commit and branch come from the payload only.
     """
     run = "workflow_run"
-    facts = ProviderFacts(commit=event.text(run, "head_sha"), branch=event.text(run, "head_branch"))
+    facts = ProviderFacts(commit=event.text(run, "head_sha"))
     trigger = event.text(run, "event")
+    if trigger == "release":
+        # A release run is a tag's run: GitHub puts the tag's name in head_branch.
+        facts.tag = event.text(run, "head_branch")
+    else:
+        facts.branch = event.text(run, "head_branch")
     if trigger and trigger.lower().startswith("pull_request"):
         facts.is_pr = trigger
         first = (run, "pull_requests", 0)
