@@ -141,6 +141,24 @@ def test_a_warm_wheel_cache_installs_without_the_index(tmp_path, locked_wheels):
     assert '"is_ci": false' in proc.stdout  # with an index nobody answers: the cache was enough
 
 
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_the_key_step_names_the_wheel_cache_for_pip_only(tmp_path, installer):
+    """The step before actions/cache: with pip, the key (platform, Python, lock) and the
+    directory under RUNNER_TEMP; with uv no directory, so the action skips the cache."""
+    outputs = tmp_path / "github-output"
+    env = action_env(tmp_path, with_uv=installer == "uv", GITHUB_OUTPUT=str(outputs))
+    proc = run(["bash", str(REPO / "actions" / "_shared" / "wheel-cache.sh")], cwd=tmp_path, env=env)
+    if installer == "uv":
+        assert proc.stdout == "shipmark: no wheel cache: uv installs from the index\n"
+        assert not outputs.exists()
+        return
+    key = run(["sh", "-c", '. "$1/installer/install.sh" && shipmark_cache_key "$2" "$1/installer/runtime-lock.txt" '
+               '"checkout:$1"', "sh", str(REPO), sys.executable], cwd=tmp_path, env=env).stdout.strip()
+    assert re.fullmatch(r"shipmark-[a-z0-9_.-]+-cp3\d+-[0-9a-f]{16}", key), key
+    assert proc.stdout == f"shipmark: wheel cache key {key}\n"
+    assert outputs.read_text() == f"key={key}\ndir={tmp_path / 'runner-temp' / 'shipmark-wheels'}\n"
+
+
 def tampered_copy(wheel: Path, marker: Path) -> bytes:
     """The same wheel plus a .pth file, which Python runs at every start of the interpreter."""
     out = wheel.parent / "tampered.zip"
@@ -237,7 +255,8 @@ def test_a_virtualenv_planted_in_the_tool_cache_is_never_run(tmp_path, act_home)
 def test_a_warm_wheel_cache_under_act(tmp_path, act_home, locked_wheels):
     """The actions' key step and cache step: the cache stub restores the pre-filled wheels
     under the key the action computed, and the install uses them (root action), then the
-    second action of the job reuses the job's virtualenv."""
+    second action of the job reuses the job's virtualenv. The key was computed here for the
+    test's checkout, and act runs the action from a copy elsewhere: the same key."""
     repo = make_repo(tmp_path / "repo")
     keyed = run(["sh", "-c", '. installer/install.sh && shipmark_cache_key "$0" installer/runtime-lock.txt '
                  '"checkout:$PWD"', "python3"], cwd=repo, env=clean_env()).stdout.strip()
