@@ -19,6 +19,7 @@ Installers: "pip" (uv not on PATH), "uv" (uv on PATH).
 - warm: the wrapper's virtualenv restored from a cache, simulated by a pre-filled directory
   that is copied into place (the copy is timed: it stands for the cache restore). Jenkins
   keys its virtualenv on BUILD_TAG, so a new build reinstalls: warm = the same build's
+  second step. GitHub likewise (RUNNER_TEMP is emptied between jobs): warm = the same job's
   second step.
 
 Also: wheel size, and the wheel's install time into a fresh virtualenv (median of 5) with
@@ -98,7 +99,7 @@ def scenario(wrapper: str, package: str, work: Path, env: Dict[str, str]):
     if wrapper != "gitlab":  # the GitLab template names the command itself: `shipmark_run deploy`
         env.update(SHIPMARK_WRAP_COMMAND="deploy", SHIPMARK_WRAP_ARGS="--dry-run")
     if wrapper == "github":
-        env["SHIPMARK_ACTION_CACHE"] = str(work / "venv")
+        env["RUNNER_TEMP"] = str(work / "venv")  # the action's virtualenv lives in the job's RUNNER_TEMP
         return ["bash", str(REPO / "actions" / "_shared" / "run.sh")], work / "venv", env
     script = work / f"{wrapper}.sh"
     if wrapper == "gitlab":

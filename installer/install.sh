@@ -38,6 +38,9 @@ shipmark_log() {
 }
 
 shipmark_cache_key() {
+  # shipmark from a checkout is not among the cached wheels: the key is the same wherever
+  # the checkout lives (a CI runner may put it under a path that changes with every job).
+  case "$3" in checkout:*) set -- "$1" "$2" checkout ;; esac
   "$1" - "$2" "$3" <<'PY'
 import hashlib, sys, sysconfig
 digest = hashlib.sha256(open(sys.argv[1], "rb").read() + b"\0" + sys.argv[2].encode()).hexdigest()

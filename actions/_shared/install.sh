@@ -1,123 +1,88 @@
 #!/usr/bin/env bash
-# The install step of the shipmark GitHub Actions, sourced by run.sh (the only place that
-# installs shipmark for them).
+# The GitHub actions' side of shipmark's installer, sourced by run.sh (install and run) and
+# wheel-cache.sh (the wheel cache's key). The installing itself is installer/install.sh,
+# sourced from this action's own checkout: dependencies from the hash lock, shipmark from the
+# checkout (SOURCE checkout:<action dir>), nothing built.
 #
-# Installs shipmark from this action's own checkout into a private virtualenv under the
-# runner's tool cache, reused while the version, the source digest and the interpreter stay
-# the same, and sets `shipmark_bin_dir` to the virtualenv's scripts directory. Uses the
-# caller's fail().
+# Where the private virtualenv lives: $RUNNER_TEMP/shipmark/venv-<key>, fresh in every job
+# (the runner empties RUNNER_TEMP before each job) and reused only by later steps of the same
+# job. Nothing is kept in the runner's tool cache: on a persistent self-hosted runner any job
+# could plant a virtualenv there for the next one to run. Without RUNNER_TEMP (a local run)
+# the virtualenv goes into a temporary directory that run.sh removes when it ends.
 #
-#   SHIPMARK_WRAP_PYTHON   interpreter for the virtualenv (default: python3 on PATH)
-#   SHIPMARK_ACTION_CACHE  where virtualenvs live (default: $RUNNER_TOOL_CACHE/shipmark-action)
+#   SHIPMARK_WRAP_PYTHON       interpreter for the virtualenv (default: python3 on PATH)
+#   SHIPMARK_WRAP_WHEEL_CACHE  directory of wheels the action's cache step restored (pip only)
+#   SHIPMARK_INSTALLER         pip or uv (default: uv when on PATH, else pip)
 # shellcheck shell=bash
 
-install_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-source_dir="$(cd "${install_here}/../.." && pwd)"
-[ -f "${source_dir}/pyproject.toml" ] || fail "shipmark sources not found next to the action (${source_dir})"
+action_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+action_lock="${action_dir}/installer/runtime-lock.txt"
+action_source="checkout:${action_dir}"
+# Followed when run.sh and wheel-cache.sh are checked with --external-sources.
+# shellcheck source=installer/install.sh disable=SC1091
+. "${action_dir}/installer/install.sh"
 
-# --- interpreter -------------------------------------------------------------------------
-python="${SHIPMARK_WRAP_PYTHON:-}"
-if [ -z "${python}" ]; then
-  python="$(command -v python3 || command -v python || true)"
-fi
-[ -n "${python}" ] || fail "no python3 on PATH: set the python-version input"
-
-# --- private virtualenv, keyed by version, source digest and interpreter ------------------
-version="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "${source_dir}/src/shipmark/__init__.py")"
-[ -n "${version}" ] || fail "cannot read shipmark's version from src/shipmark/__init__.py"
-key="$("${python}" - "${source_dir}" <<'PY'
-import hashlib, pathlib, sys
-root = pathlib.Path(sys.argv[1])
-digest = hashlib.sha256()
-for path in sorted([root / "pyproject.toml", *(root / "src").rglob("*.py")]):
-    digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-digest.update(sys.executable.encode())
-print("py%d.%d-%s" % (sys.version_info[0], sys.version_info[1], digest.hexdigest()[:12]))
-PY
-)"
-cache_dir="${SHIPMARK_ACTION_CACHE:-${RUNNER_TOOL_CACHE:-${HOME}/.cache}/shipmark-action}"
-venv="${cache_dir}/${version}/${key}"
-
-set_bin_dir() {
-  shipmark_bin_dir="${venv}/bin"
-  if [ -d "${venv}/Scripts" ]; then shipmark_bin_dir="${venv}/Scripts"; fi
+# The interpreter to build the virtualenv with; empty when there is none.
+action_python() {
+  local python="${SHIPMARK_WRAP_PYTHON:-}"
+  if [ -z "${python}" ]; then
+    python="$(command -v python3 || command -v python || true)"
+  fi
+  printf '%s' "${python}"
 }
 
-# Can the interpreter's own pip install into another environment (pip >= 22.3: --python)?
-host_pip_can_target() {
-  local major minor
-  read -r major minor < <("${python}" -m pip --version 2>/dev/null |
-    sed -n 's/^pip \([0-9]*\)\.\([0-9]*\).*/\1 \2/p') || return 1
-  [ "${major}" -gt 22 ] || { [ "${major}" -eq 22 ] && [ "${minor}" -ge 3 ]; }
+# Does this job install with pip (the only installer that uses the wheel cache)? uv installs
+# the lock from the index in well under a second and keeps no cache we could verify.
+action_uses_pip() {
+  case "${SHIPMARK_INSTALLER:-}" in
+    uv) return 1 ;;
+    "") ! command -v uv >/dev/null 2>&1 ;;
+    *) return 0 ;;
+  esac
 }
 
-# The package index (for shipmark's build backend and dependencies) may be down or
-# unreachable: that must not fail the user's workflow. Unless fail-on-error, a failed install
-# is a warning and `ok=false`, and the step ends with exit status 0 having recorded nothing.
-install_failed() {
-  rm -rf "${venv}" "${lock}"
+# The package index may be down or unreachable: that must not fail the user's workflow.
+# Unless fail-on-error, a failed install is a warning and `ok=false`, and the step ends with
+# exit status 0 having recorded nothing.
+action_install_failed() {
+  local wheels="${SHIPMARK_WRAP_WHEEL_CACHE:-}"
+  rm -rf "${action_venv}"
+  # A partial set of wheels must not be saved by the cache step at the end of the job.
+  if [ -n "${wheels}" ] && [ -O "${wheels}" ]; then rm -rf "${wheels}"; fi
   if [ "${SHIPMARK_WRAP_FAIL_ON_ERROR:-false}" = true ]; then fail "$1"; fi
   printf '::warning title=shipmark action::%s; nothing was recorded (fail-on-error: true fails the step)\n' "$1"
   if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "ok=false" >>"${GITHUB_OUTPUT}"; fi
   exit 0
 }
 
-installed() {
-  local reported
-  [ -f "${venv}/.shipmark-installed" ] || return 1
-  reported="$("${shipmark_bin_dir}/shipmark" --version 2>/dev/null)" || return 1
-  [[ "${reported}" == *"${version}"* ]]
-}
-
-set_bin_dir
-
-if installed; then
-  echo "shipmark ${version}: reusing ${venv}"
-else
-  mkdir -p "${cache_dir}"
-  # One installer at a time per version (several runners may share a tool cache).
-  lock="${venv}.lock"
-  mkdir -p "$(dirname "${lock}")"
-  waited=0
-  until mkdir "${lock}" 2>/dev/null; do
-    # A lock older than 10 minutes was left by a cancelled job: take it over.
-    if [ -n "$(find "${lock}" -maxdepth 0 -mmin +10 2>/dev/null)" ]; then rm -rf "${lock}"; continue; fi
-    [ "${waited}" -lt 300 ] || fail "timed out waiting for ${lock}"
-    sleep 1
-    waited=$((waited + 1))
-  done
-  trap 'rm -rf "${lock}"' EXIT
-  if ! installed; then
-    echo "shipmark ${version}: installing into ${venv}"
-    rm -rf "${venv}"
-    pip_options=(install --quiet --disable-pip-version-check --no-input "${source_dir}")
-    if command -v uv >/dev/null 2>&1; then
-      # uv when the runner has it: it builds and installs in a fraction of pip's time.
-      "${python}" -m venv --without-pip "${venv}" || fail "could not create a virtualenv with ${python}"
-      set_bin_dir
-      # uv reads UV_* settings only: hand it pip's index (a mirror) unless uv has its own.
-      uv_options=(--quiet --python "${shipmark_bin_dir}/python")
-      if [ -n "${PIP_INDEX_URL:-}" ] && [ -z "${UV_INDEX_URL:-}${UV_DEFAULT_INDEX:-}" ]; then
-        uv_options+=(--index-url "${PIP_INDEX_URL}")
-      fi
-      uv pip install "${uv_options[@]}" "${source_dir}" ||
-        install_failed "uv could not install shipmark from ${source_dir}"
-    elif host_pip_can_target; then
-      # Every hosted job starts with an empty tool cache, so this runs once per job: a
-      # virtualenv without its own pip (no ensurepip, about 2.5 s less), filled by the
-      # interpreter's pip through --python.
-      "${python}" -m venv --without-pip "${venv}" || fail "could not create a virtualenv with ${python}"
-      set_bin_dir
-      "${python}" -m pip --python "${shipmark_bin_dir}/python" "${pip_options[@]}" ||
-        install_failed "pip could not install shipmark from ${source_dir}"
-    else
-      "${python}" -m venv "${venv}" || fail "could not create a virtualenv with ${python}"
-      set_bin_dir
-      "${shipmark_bin_dir}/python" -m pip "${pip_options[@]}" ||
-        install_failed "pip could not install shipmark from ${source_dir}"
-    fi
-    touch "${venv}/.shipmark-installed"
+# Sets SHIPMARK_VENV_PYTHON: this job's virtualenv, installed now or by an earlier step.
+# Sets action_scratch when it made a temporary directory (the caller removes it).
+action_install() {
+  local python key root
+  [ -f "${action_lock}" ] || fail "shipmark's installer not found next to the action (${action_dir})"
+  python="$(action_python)"
+  [ -n "${python}" ] || fail "no python3 on PATH: set the python-version input"
+  key="$(shipmark_cache_key "${python}" "${action_lock}" "${action_source}")" ||
+    fail "${python} cannot run: set the python-version input"
+  if [ -n "${RUNNER_TEMP:-}" ] && shipmark_private_dir "${RUNNER_TEMP}/shipmark"; then
+    root="${RUNNER_TEMP}/shipmark"
+  else
+    action_scratch="$(mktemp -d)"
+    root="${action_scratch}"
   fi
-  rm -rf "${lock}"
-  trap - EXIT
-fi
+  action_venv="${root}/venv-${key}"
+  # The stamp, written last, names the checkout the virtualenv runs shipmark from: a
+  # virtualenv an earlier step left half-built, or made for another ref of the action (the
+  # key does not depend on the checkout), is not reused.
+  if [ "$(cat "${action_venv}/.shipmark-installed" 2>/dev/null)" = "${action_source}" ]; then
+    # shellcheck disable=SC2034 # run.sh runs it
+    SHIPMARK_VENV_PYTHON="$(shipmark_venv_python "${action_venv}")"
+    echo "shipmark: reusing this job's environment ${action_venv}"
+    return
+  fi
+  # shipmark_installer: the installer install.sh chose (pip or uv), for the message.
+  shipmark_install_env "${python}" "${action_venv}" "${action_lock}" "${action_source}" \
+    "${SHIPMARK_WRAP_WHEEL_CACHE:-}" ||
+    action_install_failed "${shipmark_installer:-pip} could not install shipmark from ${action_dir}"
+  printf '%s' "${action_source}" >"${action_venv}/.shipmark-installed"
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Shared body of the shipmark GitHub Actions (action.yml, actions/deploy|release|build):
-# install shipmark (install.sh), then run `shipmark-wrap`, which builds shipmark's command
-# line from the SHIPMARK_WRAP_* variables the action's `env:` sets (the rule is documented
-# in src/shipmark/wrap.py and docs/wrappers.md) and runs it.
+# install shipmark (install.sh: this job's private virtualenv), then run shipmark.wrap from
+# it, which builds shipmark's command line from the SHIPMARK_WRAP_* variables the action's
+# `env:` sets (the rule is documented in src/shipmark/wrap.py and docs/wrappers.md) and
+# runs it.
 #
 # Every input arrives as an environment variable and is only ever used as data: nothing
 # here or in shipmark-wrap evaluates it. shipmark itself writes $GITHUB_OUTPUT, the job
@@ -34,4 +35,10 @@ case "${SHIPMARK_WRAP_PHASE:-}" in
 esac
 export SHIPMARK_WRAP_COMMAND
 
-exec "${shipmark_bin_dir}/shipmark-wrap"
+action_scratch=""
+trap 'if [ -n "${action_scratch}" ]; then rm -rf "${action_scratch}"; fi' EXIT
+action_install
+# Not exec: a local run's temporary virtualenv is removed when shipmark is done.
+# -I (isolated): the working directory, a checkout of who knows what, must not be able to
+# shadow shipmark with a shipmark/ folder of its own (plain -m puts it first on sys.path).
+"${SHIPMARK_VENV_PYTHON}" -I -m shipmark.wrap

@@ -141,15 +141,17 @@ def test_release_workflow_under_act_on_a_tag(tmp_path):
     event.write_text(json.dumps({"ref": f"refs/tags/{tag}"}))
     cmd = [tool("act"), "push", "-W", ".github/workflows/release.yml", "-P", "ubuntu-latest=-self-hosted",
            "-e", str(event), "--no-cache-server", "--action-cache-path", str(tmp_path / "act-cache"),
-           "--env", f"STUB_OUT={out}", "--env", f"SHIPMARK_ACTION_CACHE={tmp_path / 'tool-cache'}",
+           "--env", f"STUB_OUT={out}",
            "--env", f"SHIPMARK_SPOOL={tmp_path / 'spool.jsonl'}"]
     text = (WORKFLOWS / "release.yml").read_text()
     for action, stub in STUBBED.items():
         for sha in sorted(set(re.findall(re.escape(action) + r"@([0-9a-f]{40})", text))):
             cmd += ["--local-repository", f"{action}@{sha}={STUBS / stub}"]
-    # The root action names actions/setup-python (for its python-version input): the wrapper tests' stub.
-    setup_python = re.search(r"actions/setup-python@[0-9a-f]{40}", (REPO / "action.yml").read_text()).group(0)
-    cmd += ["--local-repository", f"{setup_python}={REPO / 'tests' / 'wrappers' / 'github' / 'stubs' / 'setup-python'}"]
+    # The root action names actions/setup-python (for its python-version input) and actions/cache
+    # (its wheel cache): the wrapper tests' stubs (act fetches them even for a skipped step).
+    for name in ("setup-python", "cache"):
+        named = re.search(r"actions/%s@[0-9a-f]{40}" % name, (REPO / "action.yml").read_text()).group(0)
+        cmd += ["--local-repository", f"{named}={REPO / 'tests' / 'wrappers' / 'github' / 'stubs' / name}"]
     env = clean_env(PATH=os.pathsep.join([str(tmp_path / "gh-bin"), os.environ["PATH"]]))
     proc = run(cmd, cwd=repo, env=env, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-12000:]

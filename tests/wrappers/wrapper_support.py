@@ -24,7 +24,7 @@ REPO = HERE.parents[1]
 NODE_BIN = HERE / "node_modules" / ".bin"
 
 # What a scratch copy of the project needs to build and run the wrappers.
-PROJECT_FILES = ("action.yml", "actions", "gitlab-ci", "jenkins", "src", "pyproject.toml", "README.md")
+PROJECT_FILES = ("action.yml", "actions", "installer", "gitlab-ci", "jenkins", "src", "pyproject.toml", "README.md")
 
 # A deploy script that fails when DEPLOY_FAIL=1.
 DEPLOY_SH = '#!/bin/sh\necho "deploying"\n[ "${DEPLOY_FAIL:-}" != 1 ]\n'
