@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Lock shipmark's runtime dependencies, with hashes, for the CI wrappers' installs.
+"""Lock shipmark's runtime dependencies (for the CI wrappers' installs) and its build
+backend (for a reproducible release wheel), with hashes.
 
-    python scripts/lock_dependencies.py           # re-resolve and rewrite installer/runtime-lock.txt
-    python scripts/lock_dependencies.py --check   # offline: exit 1 when the lock no longer matches
-                                                  # pyproject.toml's dependencies
+    python scripts/lock_dependencies.py           # re-resolve and rewrite both locks
+    python scripts/lock_dependencies.py --check   # offline: exit 1 when a lock no longer matches
+                                                  # pyproject.toml
+
+installer/runtime-lock.txt: pyproject.toml's dependencies, what the wrappers install.
+installer/build-lock.txt: [build-system] requires plus the `build` frontend, what the
+release command (scripts/bump_version.py) and the release workflow build the wheel with.
+The wheel's bytes depend on the build backend's version, so both build with exactly these
+files; the wrappers then pin the released wheel by its sha256.
 
 Refreshing needs uv (`pip install uv`) and the package index. uv resolves the dependency
 set once for every Python shipmark supports and every platform (`--universal`); this
@@ -13,9 +20,9 @@ the wrappers install with `--only-binary :all:`, so no dependency is built from 
 no build backend is fetched. Anything else (a 32-bit or s390x runner, PyPy) takes the
 wrappers' `package` escape hatch, which bypasses the lock and says so in the job log.
 
-The header records a digest of pyproject.toml's dependency list and `requires-python`:
-`--check` (and tests/unit/test_dependency_lock.py) compare it, so a dependency change that
-forgets to refresh the lock fails the tests.
+The header records a digest of what each lock was resolved from (the dependency list and
+`requires-python`; the build requirements and the build Python): `--check` (and the tests)
+compare it, so a dependency change that forgets to refresh a lock fails the tests.
 """
 from __future__ import annotations
 
@@ -32,8 +39,15 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = Path("installer/runtime-lock.txt")
+BUILD_LOCK = Path("installer/build-lock.txt")
+# The build lock is resolved for the Python the release workflow builds with and newer ones:
+# one version of each build package, whatever the interpreter (older ones take other
+# versions, which would make another wheel).
+BUILD_PYTHON = "3.12"
+BUILD_FRONTEND = "build"
 INDEX = "https://pypi.org/simple"
-DIGEST_LINE = re.compile(r"^# pyproject-dependencies-sha256: (?P<digest>[0-9a-f]{64})$", re.M)
+DIGEST_LINE = re.compile(r"^# (?:pyproject-dependencies|build-system-requires)-sha256: (?P<digest>[0-9a-f]{64})$",
+                         re.M)
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>[^ ;\\]+)(?P<marker> ;[^\\]*)?")
 HASH = re.compile(r"--hash=sha256:(?P<hash>[0-9a-f]{64})")
 
@@ -52,6 +66,15 @@ HEADER = """\
 # pyproject-dependencies-sha256: {digest}
 """
 
+BUILD_HEADER = """\
+# shipmark's build backend and build frontend, locked with the sha256 of every wheel, for a
+# reproducible release wheel (CPython {python}+). Generated from pyproject.toml's [build-system]:
+# do not edit by hand. Refresh with:  python scripts/lock_dependencies.py
+# Use:  pip install --require-hashes --only-binary :all: -r installer/build-lock.txt
+#       python -m build --wheel --no-isolation
+# build-system-requires-sha256: {digest}
+"""
+
 
 def _pyproject(root: Path) -> dict:
     try:
@@ -65,6 +88,16 @@ def dependencies_digest(root: Path = ROOT) -> str:
     """Digest of what the lock is resolved from: the dependency list and requires-python."""
     project = _pyproject(root)["project"]
     basis = {"dependencies": sorted(project["dependencies"]), "requires-python": project["requires-python"]}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def build_requirements(root: Path = ROOT) -> List[str]:
+    """What the build lock is resolved from: [build-system] requires and the build frontend."""
+    return sorted(_pyproject(root)["build-system"]["requires"]) + [BUILD_FRONTEND]
+
+
+def build_digest(root: Path = ROOT) -> str:
+    basis = {"requires": build_requirements(root), "python": BUILD_PYTHON}
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 
@@ -112,20 +145,20 @@ def wheel_hashes(name: str, version: str) -> Dict[str, str]:
     return wanted
 
 
-def resolve(root: Path) -> str:
-    """uv's universal resolution of pyproject.toml's dependencies, with every file's hash."""
+def resolve(root: Path, source: str = "pyproject.toml", python: Optional[str] = None, stdin: str = "") -> str:
+    """uv's universal resolution of a requirements source, with every file's hash."""
     uv = shutil.which("uv")
     if not uv:
         raise SystemExit("refreshing the lock needs uv: pip install uv")
-    command = [uv, "pip", "compile", "pyproject.toml", "--universal", "--generate-hashes",
-               "--python-version", _pyproject(root)["project"]["requires-python"].lstrip(">="),
+    python = python or _pyproject(root)["project"]["requires-python"].lstrip(">=")
+    command = [uv, "pip", "compile", source, "--universal", "--generate-hashes", "--python-version", python,
                "--index-url", INDEX, "--no-header", "--no-annotate"]
-    return subprocess.run(command, cwd=str(root), check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          text=True).stdout
+    return subprocess.run(command, cwd=str(root), check=True, input=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True).stdout
 
 
-def render(entries: Iterable[Tuple[str, str, str, List[str]]], digest: str) -> str:
-    lines = [HEADER.format(digest=digest)]
+def render(entries: Iterable[Tuple[str, str, str, List[str]]], header: str) -> str:
+    lines = [header]
     for name, version, marker, hashes in entries:
         if not hashes:
             raise SystemExit(f"{name}=={version} has no wheel for the supported platforms")
@@ -134,32 +167,47 @@ def render(entries: Iterable[Tuple[str, str, str, List[str]]], digest: str) -> s
     return "".join(lines)
 
 
-def refresh(root: Path = ROOT) -> str:
+def _wheels_only(resolved: str) -> List[Tuple[str, str, str, List[str]]]:
     kept = []
-    for name, version, marker, hashes in parse(resolve(root)):
+    for name, version, marker, hashes in parse(resolved):
         wheels = wheel_hashes(name, version)
         kept.append((name, version, marker, [value for value in hashes if value in wheels]))
-    return render(kept, dependencies_digest(root))
+    return kept
+
+
+def refresh(root: Path = ROOT) -> str:
+    return render(_wheels_only(resolve(root)), HEADER.format(digest=dependencies_digest(root)))
+
+
+def refresh_build(root: Path = ROOT) -> str:
+    resolved = resolve(root, "-", BUILD_PYTHON, "\n".join(build_requirements(root)) + "\n")
+    return render(_wheels_only(resolved), BUILD_HEADER.format(python=BUILD_PYTHON, digest=build_digest(root)))
+
+
+# Each lock, the digest of what it is resolved from, and how to regenerate it.
+LOCKS = ((LOCK, dependencies_digest, refresh, "pyproject.toml's dependencies"),
+         (BUILD_LOCK, build_digest, refresh_build, "pyproject.toml's [build-system] requires"))
 
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when the lock is out of date")
     options = parser.parse_args(argv)
-    path = ROOT / LOCK
-    if options.check:
-        text = path.read_text() if path.is_file() else ""
-        if recorded_digest(text) != dependencies_digest():
-            print(f"{LOCK} does not match pyproject.toml's dependencies: run python scripts/lock_dependencies.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    text = refresh()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    changed = not path.is_file() or path.read_text() != text
-    path.write_text(text)
-    print(f"{'wrote' if changed else 'unchanged'} {LOCK} ({len(parse(text))} requirements)")
-    return 0
+    stale = 0
+    for lock, digest, regenerate, basis in LOCKS:
+        path = ROOT / lock
+        if options.check:
+            text = path.read_text() if path.is_file() else ""
+            if recorded_digest(text) != digest(ROOT):
+                print(f"{lock} does not match {basis}: run python scripts/lock_dependencies.py", file=sys.stderr)
+                stale = 1
+            continue
+        text = regenerate(ROOT)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        changed = not path.is_file() or path.read_text() != text
+        path.write_text(text)
+        print(f"{'wrote' if changed else 'unchanged'} {lock} ({len(parse(text))} requirements)")
+    return stale
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@
 import groovy.transform.Field
 
 @Field final String DEFAULT_PACKAGE = 'shipmark==0.1.0'
+@Field final String DEFAULT_PACKAGE_SHA256 = ''
 @Field final String DEFAULT_TOKEN_VARIABLE = 'SHIPMARK_TOKEN'
 @Field final String EXIT_MARKER = 'shipmark-exit-status: '
 @Field final String NEWLINE = '\n'

@@ -26,6 +26,7 @@ SDIST_MUST_HOLD = (
     "tests/wrappers/install-tools.sh", "tests/wrappers/package-lock.json", "action.yml",
     "actions/_shared/install.sh", "gitlab-ci/shipmark.yml", "templates/shipmark.yml",
     "jenkins/vars/shipmark.groovy", "scripts/bump_version.py", "scripts/gitlab_component.py", ".ci/run",
+    "installer/install.sh", "installer/runtime-lock.txt", "installer/build-lock.txt",
 )
 
 

@@ -30,7 +30,8 @@ def test_every_pin_agrees_with_the_package_version():
     found = list(bump_version.pins(REPO))
     assert MUST_PIN <= {name for name, _, _ in found}, sorted({name for name, _, _ in found})
     assert bump_version.disagreements(REPO, shipmark.__version__) == []
-    proc = subprocess.run([sys.executable, str(BUMP), "--check", "--tag", f"v{shipmark.__version__}"],
+    # With --tag the check also wants a wheel digest (tests/release/test_release_digest.py).
+    proc = subprocess.run([sys.executable, str(BUMP), "--check"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     assert (proc.returncode, proc.stdout) == (0, "")
 
@@ -43,9 +44,10 @@ def test_the_check_fails_on_a_stale_pin_or_a_wrong_tag(tmp_path):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert len(lines) == 2, lines
+    assert len(lines) == 3, lines
     assert re.fullmatch(rf"docs/wrappers\.md:\d+: 0\.0\.9 \(expected {re.escape(version())}\)", lines[0]), lines
     assert lines[1] == f"tag v9.9.9 does not name version {version()} (expected v{version()})"
+    assert lines[2] == "no wheel digest recorded for v9.9.9: run scripts/bump_version.py --record-digest"
 
 
 def test_the_component_template_is_generated_from_the_gitlab_template():
@@ -65,15 +67,22 @@ def test_bump_moves_every_pin_and_the_changelog(tmp_path):
     unreleased = before["CHANGELOG.md"].split("## [Unreleased]\n", 1)[1].split("\n## [", 1)[0].strip()
     assert unreleased, "CHANGELOG.md has an empty Unreleased section"
     proc = subprocess.run([sys.executable, str(BUMP), "7.8.9", "--date", "2031-01-02", "--root", str(root)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout
-    assert {line.split(" ", 1)[1] for line in proc.stdout.splitlines()} == MUST_PIN | {"CHANGELOG.md"}
+    lines = proc.stdout.splitlines()
+    assert re.fullmatch(r"shipmark-7\.8\.9-py3-none-any\.whl sha256 [0-9a-f]{64}", lines[0]), lines
+    assert {line.split(" ", 1)[1] for line in lines[1:]} == MUST_PIN | {"CHANGELOG.md"}
 
     assert bump_version.current_version(root) == "7.8.9"
     assert bump_version.disagreements(root, "7.8.9") == []
     assert gitlab_component.stale(root) == []
     pins_before = [(n, line) for n, line, _ in bump_version.pins(REPO)]
-    assert [(n, line) for n, line, _ in bump_version.pins(root)] == pins_before
+    # The bump adds one pin per wrapper: the wheel named beside its recorded digest.
+    digest_notes = {(n, line) for n, line, _ in bump_version.pins(root)
+                    if "sha256 of shipmark-7.8.9" in (root / n).read_text().splitlines()[line - 1]}
+    assert {n for n, _ in digest_notes} == {"gitlab-ci/shipmark.yml", "templates/shipmark.yml",
+                                            "jenkins/vars/shipmark.groovy"}
+    assert [(n, line) for n, line, _ in bump_version.pins(root) if (n, line) not in digest_notes] == pins_before
     for name in MUST_PIN:
         text = (root / name).read_text()
         assert "7.8.9" in text, name

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -19,6 +20,9 @@ from dist_support import REPO, copy_without_vcs, version
 
 sys.path.insert(0, str(REPO / "tests" / "wrappers"))
 from wrapper_support import NODE_BIN, clean_env, run, tool  # noqa: E402
+
+sys.path.insert(0, str(REPO / "scripts"))
+import bump_version  # noqa: E402
 
 WORKFLOWS = REPO / ".github" / "workflows"
 FILES = [str(WORKFLOWS / "ci.yml"), str(WORKFLOWS / "release.yml")]
@@ -101,10 +105,29 @@ def test_release_jobs_have_the_permissions_they_need_and_no_more():
     assert "bash .ci/run" in test_steps
 
 
-def release_repo(tmp_path: Path) -> Path:
-    """A git repository holding the project, with .ci/run replaced by an echo (it is the whole
-    suite, this test included) and the third-party actions resolved to local stubs."""
+@pytest.mark.release
+def test_release_builds_with_the_build_lock_and_checks_the_recorded_digest_before_publishing():
+    # Each run script as one line per command (continuation lines joined).
+    build = [re.sub(r"\\\n\s*", "", s.get("run", "")) for s in load("release.yml")["jobs"]["build"]["steps"]]
+    locked = [i for i, text in enumerate(build) if "pip\" install --quiet --require-hashes --only-binary :all: "
+              "-r installer/build-lock.txt\n" in text and '-m build --no-isolation --outdir dist .\n' in text]
+    checked = [i for i, text in enumerate(build) if 'python3 scripts/bump_version.py --check --tag "${GITHUB_REF_NAME}" '
+               '--wheel "dist/shipmark-${GITHUB_REF_NAME#v}-py3-none-any.whl"\n' in text]
+    uploaded = [i for i, step in enumerate(load("release.yml")["jobs"]["build"]["steps"])
+                if "upload-artifact" in step.get("uses", "")]
+    # Built with the lock, then checked, and only then handed to the publish job.
+    assert len(locked) == len(checked) == len(uploaded) == 1 and locked[0] < checked[0] < uploaded[0], build
+
+
+def release_repo(tmp_path: Path, digest: Optional[str] = None) -> Path:
+    """A git repository holding the project as a release commit (the wheel's digest recorded,
+    or `digest`), with .ci/run replaced by an echo (it is the whole suite, this test included)
+    and the third-party actions resolved to local stubs."""
     repo = copy_without_vcs(tmp_path / "repo")
+    if digest is None:
+        bump_version.record_built_digest(repo)
+    else:
+        bump_version.record_digest(repo, digest, version())
     workflow = repo / ".github" / "workflows" / "release.yml"
     text = workflow.read_text()
     assert text.count("run: bash .ci/run\n") == 1
@@ -130,15 +153,13 @@ def fake_gh(bindir: Path) -> None:
     script.chmod(0o755)
 
 
-@pytest.mark.wrappers
-def test_release_workflow_under_act_on_a_tag(tmp_path):
-    repo = release_repo(tmp_path)
+def act_release(tmp_path: Path, repo: Path):
+    """Runs release.yml under act on a push of the version's tag; returns (act's run, stub output dir)."""
     out = tmp_path / "out"
     out.mkdir()
     fake_gh(tmp_path / "gh-bin")
-    tag = f"v{version()}"
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"ref": f"refs/tags/{tag}"}))
+    event.write_text(json.dumps({"ref": f"refs/tags/v{version()}"}))
     cmd = [tool("act"), "push", "-W", ".github/workflows/release.yml", "-P", "ubuntu-latest=-self-hosted",
            "-e", str(event), "--no-cache-server", "--action-cache-path", str(tmp_path / "act-cache"),
            "--env", f"STUB_OUT={out}",
@@ -153,7 +174,26 @@ def test_release_workflow_under_act_on_a_tag(tmp_path):
         named = re.search(r"actions/%s@[0-9a-f]{40}" % name, (REPO / "action.yml").read_text()).group(0)
         cmd += ["--local-repository", f"{named}={REPO / 'tests' / 'wrappers' / 'github' / 'stubs' / name}"]
     env = clean_env(PATH=os.pathsep.join([str(tmp_path / "gh-bin"), os.environ["PATH"]]))
-    proc = run(cmd, cwd=repo, env=env, timeout=900, check=False)
+    return run(cmd, cwd=repo, env=env, timeout=900, check=False), out
+
+
+@pytest.mark.wrappers
+def test_release_stops_before_publishing_a_wheel_the_wrappers_do_not_pin(tmp_path):
+    # The release commit records another digest (say, README.md edited after the bump).
+    repo = release_repo(tmp_path, digest="0" * 64)
+    proc, out = act_release(tmp_path, repo)
+    assert proc.returncode != 0, proc.stdout[-12000:]
+    assert re.search(rf"shipmark-{re.escape(version())}-py3-none-any\.whl has sha256 [0-9a-f]{{64}}, the wrappers "
+                     rf"record {'0' * 64}: not the wheel the wrappers install", proc.stdout), proc.stdout[-12000:]
+    assert not (out / "published.txt").exists() and not (out / "attested.txt").exists()
+    assert not (out / "gh.jsonl").exists()
+
+
+@pytest.mark.wrappers
+def test_release_workflow_under_act_on_a_tag(tmp_path):
+    repo = release_repo(tmp_path)
+    tag = f"v{version()}"
+    proc, out = act_release(tmp_path, repo)
     assert proc.returncode == 0, proc.stdout[-12000:]
     assert "stub-ci-run" in proc.stdout
 

@@ -39,6 +39,7 @@ def test_check_command_exits_1_when_stale_and_0_when_current(tmp_path):
     shutil.copy(ROOT / "scripts/lock_dependencies.py", scripts)
     (tmp_path / "installer").mkdir()
     (tmp_path / "installer/runtime-lock.txt").write_text(LOCK_TEXT)
+    shutil.copy(ROOT / lock_dependencies.BUILD_LOCK, tmp_path / lock_dependencies.BUILD_LOCK)
     (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
     check = [sys.executable, str(scripts / "lock_dependencies.py"), "--check"]
     assert subprocess.run(check, capture_output=True, text=True).returncode == 0

@@ -1,5 +1,6 @@
-"""Snippets in the docs work as written: every sample config loads, and the file target's
-console session prints what its page shows.
+"""Snippets in the docs work as written: every sample config loads, the file target's
+console session prints what its page shows, and every workflow example passes tokens in
+step-level `env:` only and gives `args` constants only.
 
 Wrapper snippets run under their executors in tests/wrappers; the README's first two
 commands are checked in test_readme.py.
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cli
+from tests.support.doc_workflows import workflow_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted((ROOT / "docs" / "targets").glob("*.md")) + [ROOT / "README.md", ROOT / "docs" / "wrappers.md"]
@@ -108,3 +110,85 @@ def columns(lines: List[str]) -> List[Dict[str, str]]:
     names = header.split()
     bounds = list(zip(starts, starts[1:] + [None]))
     return [{name: line[a:b].strip() for name, (a, b) in zip(names, bounds)} for line in lines]
+
+
+# --- workflow examples: tokens in step-level env, `args` for constants -------------------------
+
+TOKEN_EXPRESSION = re.compile(r"\$\{\{[^}]*\b(secrets\.|github\.token)")
+
+
+def misplaced_tokens(workflow: dict) -> List[str]:
+    """Where a workflow hands a token to more than the one step that needs it: anything but a
+    step's `env:` (workflow or job `env:` reaches every step, `with:`/`run:` reach logs and shells)."""
+    found = [f"env: {key}" for key, value in (workflow.get("env") or {}).items() if TOKEN_EXPRESSION.search(str(value))]
+    for job_name, job in workflow["jobs"].items():
+        for key, value in job.items():
+            if key != "steps" and TOKEN_EXPRESSION.search(str(value)):
+                found.append(f"jobs.{job_name}.{key}")
+        for n, step in enumerate(job.get("steps", [])):
+            found += [f"jobs.{job_name}.steps[{n}].{key}" for key, value in step.items()
+                      if key != "env" and TOKEN_EXPRESSION.search(str(value))]
+    return found
+
+
+def interpolated_args(workflow: dict) -> List[str]:
+    """shipmark steps whose `args` is built from an expression: args is for constants only."""
+    return [f"jobs.{job_name}.steps[{n}].with.args" for job_name, job in workflow["jobs"].items()
+            for n, step in enumerate(job.get("steps", []))
+            if "shipmark" in str(step.get("uses", "")) and "${{" in str((step.get("with") or {}).get("args", ""))]
+
+
+WORKFLOWS = workflow_examples()
+
+
+def test_every_workflow_example_is_found() -> None:
+    # docs/wrappers.md: deploy, lifecycle, release; README: GitHub Deployments, lifecycle.
+    assert len(WORKFLOWS) >= 5, [where for where, _ in WORKFLOWS]
+
+
+@pytest.mark.parametrize("where, body", WORKFLOWS, ids=[w for w, _ in WORKFLOWS])
+def test_workflow_examples_pass_tokens_in_step_env_only(where: str, body: str) -> None:
+    assert misplaced_tokens(yaml.safe_load(body)) == [], f"{where}: move the token into the step's env:"
+
+
+@pytest.mark.parametrize("where, body", WORKFLOWS, ids=[w for w, _ in WORKFLOWS])
+def test_workflow_examples_give_args_constants_only(where: str, body: str) -> None:
+    assert interpolated_args(yaml.safe_load(body)) == [], f"{where}: use environment/version/name/meta instead"
+
+
+def test_the_checks_catch_a_job_level_token_and_an_interpolated_args() -> None:
+    workflow = yaml.safe_load("""
+env: {A: "${{ secrets.A }}"}
+jobs:
+  deploy:
+    env: {RELEASEBITS_TOKEN: "${{ secrets.RELEASEBITS_TOKEN }}"}
+    steps:
+      - run: echo "${{ github.token }}"
+      - uses: shipmark/shipmark@v1
+        with: {args: '--meta "title=${{ github.event.pull_request.title }}"'}
+        env: {GH: "${{ github.token }}"}
+""")
+    assert misplaced_tokens(workflow) == ["env: A", "jobs.deploy.env", "jobs.deploy.steps[0].run"]
+    assert interpolated_args(workflow) == ["jobs.deploy.steps[1].with.args"]
+
+
+def variable_args(kind: str, body: str) -> List[str]:
+    """GitLab `SHIPMARK_ARGS:` and Jenkins `args:` values of a code block that hold a variable."""
+    if kind in ("yaml", "yml"):
+        return [value for value in re.findall(r"SHIPMARK_ARGS:\s*(.*)", body) if "$" in value]
+    if kind == "groovy":
+        # The value: a quoted string or a list.
+        values = re.findall(r"""\bargs:\s*('[^']*'|"[^"]*"|\[[^\]]*\])""", body)
+        return [value for value in values if re.search(r"\$|env\.|params\.", value)]
+    return []
+
+
+def test_gitlab_and_jenkins_examples_give_args_constants_only() -> None:
+    """SHIPMARK_ARGS and the Jenkins step's `args` hold no variable: values that change go
+    through the typed inputs, which cannot add options."""
+    found = [(page.name, value) for page in PAGES for kind, body in BLOCK.findall(page.read_text())
+             for value in variable_args(kind, body)]
+    assert found == []
+    assert variable_args("yaml", 'deploy:\n  variables:\n    SHIPMARK_ARGS: --meta "ref=$CI_COMMIT_REF_NAME"\n')
+    assert variable_args("groovy", "shipmark(command: 'deploy', args: \"--meta branch=${env.BRANCH_NAME}\")")
+    assert not variable_args("groovy", "shipmark(command: 'deploy', args: ['--wait'], version: env.TAG_NAME)")

@@ -1,6 +1,6 @@
 """Static checks of the wrappers: zizmor, actionlint, check-jsonschema, shellcheck, yamllint.
 
-Each check also covers the snippets of docs/wrappers.md, and every shell script the
+Each check also covers every workflow example of README.md and docs/, and every shell script the
 wrappers run: actions/_shared/run.sh and install.sh, the GitLab template's scripts and the
 Jenkins step's `sh` script.
 """
@@ -17,6 +17,8 @@ import yaml
 
 from wrapper_support import HERE, NODE_BIN, REPO, clean_env, make_repo, run, snippet, tool, version
 
+from tests.support.doc_workflows import workflow_examples
+
 pytestmark = pytest.mark.wrappers
 
 ACTIONS = ["action.yml"] + sorted(str(p.relative_to(REPO)) for p in (REPO / "actions").glob("*/action.yml"))
@@ -31,10 +33,13 @@ def tools_env():
 
 
 def snippet_workflows(dest: Path) -> List[str]:
+    """Every workflow example of README.md and docs/ (the tested snippets among them)."""
     folder = dest / ".github" / "workflows"
     folder.mkdir(parents=True, exist_ok=True)
-    for name in GITHUB_SNIPPETS:
-        (folder / f"{name}.yml").write_text(snippet(name))
+    examples = workflow_examples()
+    assert {body for _, body in examples} >= {snippet(name) for name in GITHUB_SNIPPETS}
+    for where, body in examples:
+        (folder / (re.sub(r"[^\w-]+", "-", where) + ".yml")).write_text(body)
     return sorted(str(p) for p in folder.glob("*.yml"))
 
 
@@ -59,8 +64,8 @@ def test_zizmor_finds_nothing():
 
 def test_zizmor_finds_nothing_in_the_docs_snippets(tmp_path):
     snippet_workflows(tmp_path)
-    proc = run([tool("zizmor"), "--offline", "--no-progress", "--config", str(HERE / "zizmor-docs.yml"),
-                str(tmp_path)], cwd=REPO, env=tools_env(), check=False)
+    proc = run([tool("zizmor"), "--offline", "--no-progress", "--persona", "pedantic", "--config",
+                str(HERE / "zizmor-docs.yml"), str(tmp_path)], cwd=REPO, env=tools_env(), check=False)
     assert proc.returncode == 0 and "No findings to report" in proc.stdout, proc.stdout
 
 
