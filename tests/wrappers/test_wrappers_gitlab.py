@@ -8,14 +8,20 @@ rest of this repository.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
+import shutil
+import zipfile
 from pathlib import Path
 from typing import Dict
 
 import pytest
 import yaml
 
-from wrapper_support import (BROKEN_TARGET, CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE,
+from dist_support import Dist, local_index
+from wrapper_support import (REPO, BROKEN_TARGET, CONFIG, DEPLOY_SH, QUOTED_ARGS, QUOTED_COMMAND_LINE,
                              assert_quoted_args_event, clean_env, file_target_env, index_was_tried, make_repo,
                              path_with_shipmark, path_without_python, path_without_shipmark, recorded, recorded_events,
                              run, sample_config_env, snippet, tool, unreachable_index, version, write_recorder)
@@ -66,7 +72,12 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
         "SHIPMARK_VENV": str(tmp_path / "venv")})
     log = proc.stdout
     assert proc.returncode == 0, log[-10000:]
-    assert log.count("installing " + str(dist.wheel)) == 1, log[-10000:]
+    # One fresh install per job (deploy, release, deploy-broken); each after_script reuses
+    # its job's. A `package` path is the user's choice: it bypasses the hash lock, and says so.
+    bypass = (f"shipmark: installing {dist.wheel} with pip: your package input, so it and its dependencies "
+              "come as resolved, not from shipmark's hash lock")
+    assert log.count(bypass) == 3, log[-10000:]
+    assert log.count("installing " + str(dist.wheel)) == 3, log[-10000:]
 
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     broken = [(e["operation"], e["status"]) for e in events if e["meta"].get("job") == "broken"]
@@ -177,3 +188,132 @@ def test_track_with_fail_on_error_stops_before_the_script(tmp_path, why):
     proc = gitlab_ci_local(repo, tmp_path / "home", path, {"SHIPMARK_VENV": str(tmp_path / "venv"), **variables})
     assert proc.returncode != 0, proc.stdout[-10000:]
     assert "deploying" not in proc.stdout and "WARNING: shipmark" not in proc.stdout, proc.stdout[-10000:]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def wheel_with_planted_file(wheel: Path, dest: Path, member: str) -> Path:
+    """A copy of `wheel` under the same file name with one more module (listed in RECORD, so
+    the wheel itself is well formed): what a hijacked index or a poisoned cache would serve."""
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / wheel.name
+    planted = b"PLANTED = True\n"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(planted).digest()).rstrip(b"=").decode()
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith(".dist-info/RECORD"):
+                data += f"{member},sha256={digest},{len(planted)}\n".encode()
+            dst.writestr(item, data)
+        dst.writestr(member, planted)
+    assert sha256(out) != sha256(wheel)
+    return out
+
+
+def pinned_template(digest: str) -> str:
+    """The template as the release leaves it: the default package's wheel digest recorded."""
+    text = (REPO / "gitlab-ci" / "shipmark.yml").read_text()
+    assert text.count("shipmark_default_sha256=''") == 1, "the release's placeholder is missing"
+    return text.replace("shipmark_default_sha256=''", f"shipmark_default_sha256='{digest}'")
+
+
+def index_only(index: Path, tmp_path: Path) -> Dict[str, str]:
+    """pip and uv reach nothing but `index` (no config file, no find-links, no caches)."""
+    return {"PIP_INDEX_URL": index.as_uri(), "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": "",
+            "PIP_NO_CACHE_DIR": "1", "UV_NO_CONFIG": "1",
+            "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+
+
+def path_with_uv(tmp_path: Path) -> str:
+    """path_without_shipmark plus uv (what the default image ships)."""
+    uv_bin = tmp_path / "uv-bin"
+    uv_bin.mkdir(exist_ok=True)
+    if not (uv_bin / "uv").exists():
+        (uv_bin / "uv").symlink_to(tool("uv"))
+    return f"{uv_bin}{os.pathsep}{path_without_shipmark(tmp_path)}"
+
+
+@pytest.mark.parametrize("served,installer", [("released", "uv"), ("same-name-other-digest", "uv"),
+                                              ("same-name-other-digest", "pip")])
+def test_default_package_installs_only_the_released_wheel(tmp_path, dist, served, installer):
+    """`package` left at its default installs shipmark by the released wheel's digest: the
+    real wheel installs and records; a same-named wheel with another digest (served by the
+    index) is refused, the tracked job's own script still runs and the log says why."""
+    released = sha256(dist.wheel)
+    wheel = dist.wheel if served == "released" else wheel_with_planted_file(
+        dist.wheel, tmp_path / "other", "shipmark/planted.py")
+    index = local_index(Dist(sdist=dist.sdist, wheel=wheel), tmp_path / "index")
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(tracked_pipeline(), sort_keys=False),
+                                         "gitlab-ci/shipmark.yml": pinned_template(released),
+                                         "deploy.sh": DEPLOY_SH})
+    path = path_with_uv(tmp_path) if installer == "uv" else path_without_shipmark(tmp_path)
+    events_file = tmp_path / "events.jsonl"
+    proc = gitlab_ci_local(repo, tmp_path / "home", path, {
+        "SHIPMARK_VENV": str(tmp_path / "venv"), **index_only(index, tmp_path), **file_target_env(events_file)})
+    log = proc.stdout
+    assert proc.returncode == 0, log[-10000:]
+    assert "deploying" in log, log[-10000:]
+    # Installed once (after_script reuses the job's virtualenv); refused twice (start, finish).
+    installs = 1 if served == "released" else 2
+    assert log.count(f"shipmark: installing shipmark=={version()} and its dependencies with {installer} "
+                     "(hash-locked)") == installs, log[-10000:]
+    if served == "released":
+        assert [(e["operation"], e["status"]) for e in recorded_events(events_file)] == [
+            ("deploy", "in_progress"), ("deploy", "success")]
+        assert "report ok=true" in log and "WARNING: shipmark" not in log, log[-10000:]
+        return
+    assert not events_file.exists()
+    assert released in log, log[-10000:]  # uv or pip names the digest it expected
+    assert "mismatch" in log.lower() or "DO NOT MATCH THE HASHES" in log, log[-10000:]
+    assert 'WARNING: shipmark: could not record "deployment start" (exit status ' in log, log[-10000:]
+    assert "report ok=false" in log, log[-10000:]
+    assert not list((tmp_path / "venv").rglob("planted.py"))
+
+
+def test_wheel_cache_is_checked_against_the_lock(tmp_path, dist):
+    """The pip path keeps the locked wheels in the template's `cache:`; a restored wheel that
+    does not match the lock is never installed (downloaded again), and a restored cache
+    directory writable by others is not used at all."""
+    index = local_index(dist, tmp_path / "index")
+    pipeline = localize(snippet("gitlab"))
+    pipeline = {"include": pipeline["include"], "record": {"extends": ".shipmark-deploy"}}
+    repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(pipeline, sort_keys=False)})
+    events_file = tmp_path / "events.jsonl"
+    venv = tmp_path / "venv"
+
+    def record():
+        proc = gitlab_ci_local(repo, tmp_path / "home", path_without_shipmark(tmp_path), {
+            "SHIPMARK_VENV": str(venv), **index_only(index, tmp_path), **file_target_env(events_file)})
+        assert proc.returncode == 0, proc.stdout[-10000:]
+        return proc.stdout
+
+    cold = record()
+    assert "is empty or does not match the lock: downloading" in cold, cold[-10000:]
+    # gitlab-ci-local keeps the job's `cache:` paths here between runs, as GitLab's cache would.
+    stored = repo / ".gitlab-ci-local" / "cache" / "shipmark-wheels" / ".shipmark-cache"
+    (keydir,) = stored.iterdir()
+    idna = next(keydir.glob("idna-*.whl"))
+    genuine = sha256(idna)
+
+    # The image's pip filled the virtualenv (--python): none was installed into it, which
+    # would cost seconds per job.
+    assert not (venv / "bin" / "pip").exists()
+
+    warm = record()
+    assert f"dependencies installed from the wheel cache {repo}" in warm, warm[-10000:]
+    assert "downloading" not in warm, warm[-10000:]
+
+    tampered = wheel_with_planted_file(idna, tmp_path / "tampered", "idna/planted.py")
+    shutil.copy2(tampered, idna)
+    poisoned = record()
+    assert "does not match the lock: downloading" in poisoned, poisoned[-10000:]
+    assert not list(venv.rglob("planted.py"))
+    assert sha256(idna) == genuine  # the job saved the re-downloaded, genuine wheel
+
+    stored.chmod(0o777)
+    shared = record()
+    assert "/.shipmark-cache: writable by group or others (chmod go-w it)" in shared, shared[-10000:]
+    assert "wheel cache" not in shared, shared[-10000:]
+    assert len(recorded_events(events_file)) == 4

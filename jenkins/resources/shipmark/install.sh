@@ -109,6 +109,11 @@ shipmark_install_locked() {
 
 shipmark_install_env() {
   shipmark_python=$1
+  # pip's --python wants a path ("python3" alone is refused): resolve a bare name on PATH.
+  case "$shipmark_python" in
+    */*) ;;
+    *) shipmark_python=$(command -v "$shipmark_python" 2>/dev/null || echo "$shipmark_python") ;;
+  esac
   shipmark_venv=$2
   shipmark_lock=$3
   shipmark_source=$4
