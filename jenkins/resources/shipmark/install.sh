@@ -105,7 +105,11 @@ shipmark_install_locked() {
 }
 
 shipmark_install_env() {
-  shipmark_python=$1
+  # A path, not a bare name: pip's --python does not search PATH (pip 23.2 fails on `python3`).
+  shipmark_python=$(command -v "$1") || {
+    shipmark_log "$1 not found: install Python 3.9+"
+    return 127
+  }
   shipmark_venv=$2
   shipmark_lock=$3
   shipmark_source=$4
