@@ -8,7 +8,8 @@
  *   groovy harness.groovy quoting   sh really runs the real shipmark-wrap (on PATH): args as
  *                                   a string (QUOTED_ARGS) and as a list
  *   groovy harness.groovy install   sh really runs; PATH has no shipmark, so the step installs
- *                                   PACKAGE into WORKSPACE_TMP and talks to RB_URL
+ *                                   PACKAGE (or the default package) into WORKSPACE_TMP from
+ *                                   EXPECTED_SOURCE and talks to RB_URL
  *   groovy harness.groovy guard     sh really runs shipmarkDeploy around a block running
  *                                   ./deploy.sh; prints the outcome and the build description
  *
