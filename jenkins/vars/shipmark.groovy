@@ -55,7 +55,8 @@ set -eu
 // groovylint-disable-next-line GStringExpressionWithinString
 @Field final String SCRIPT_BODY = '''\
 # The per-agent cache of wheels (pip only): each level must be this user's and private,
-# else the install runs without it (shipmark_private_dir says why).
+# else the install runs without it (shipmark_private_dir says why). One directory per
+# executor: builds running at the same time on an agent never empty each other's cache.
 shipmark_agent_wheels() {
   if [ -n "${SHIPMARK_CACHE_DIR:-}" ]; then
     cache=$SHIPMARK_CACHE_DIR
@@ -66,7 +67,7 @@ shipmark_agent_wheels() {
   fi
   shipmark_private_dir "$cache" && shipmark_private_dir "$cache/wheels" || return 1
   key=$(shipmark_cache_key python3 "$SHIPMARK_INSTALL_LOCK" "$SHIPMARK_INSTALL_SOURCE") || return 1
-  printf '%s\\n' "$cache/wheels/$key"
+  printf '%s\\n' "$cache/wheels/$key${EXECUTOR_NUMBER:+-executor$EXECUTOR_NUMBER}"
 }
 
 if command -v shipmark-wrap >/dev/null 2>&1; then

@@ -264,21 +264,24 @@ def test_agent_wheel_cache_is_private_reused_and_checked(tmp_path, releasebits, 
     source = f"release:shipmark=={version()}:{digest}"
 
     cold = install_run(tmp_path, releasebits, build="1", library=library, SHIPMARK_CACHE_DIR=str(cache),
-                       EXPECTED_SOURCE=source, **index)
+                       EXPECTED_SOURCE=source, EXECUTOR_NUMBER="1", **index)
     assert CACHE_MISS_LINE in cold.stdout, cold.stdout
     (wheels,) = (cache / "wheels").iterdir()
+    # Keyed by platform, Python, lock and source, and one per executor (concurrent builds).
+    assert re.fullmatch(r"shipmark-[a-z0-9_.-]+-cp3\d+-[0-9a-f]{16}-executor1", wheels.name), wheels.name
     for folder in (cache, cache / "wheels", wheels):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     cached = wheels / dist.wheel.name
     assert sha256(cached) == digest
 
     warm = install_run(tmp_path, releasebits, build="2", library=library, SHIPMARK_CACHE_DIR=str(cache),
-                       EXPECTED_SOURCE=source, **{**index, **unreachable_index(tmp_path), "HOME": str(tmp_path / "home")})
+                       EXPECTED_SOURCE=source, EXECUTOR_NUMBER="1",
+                       **{**index, **unreachable_index(tmp_path), "HOME": str(tmp_path / "home")})
     assert f"shipmark: {CACHE_HIT_LINE}{wheels} (each wheel checked against the lock)\n" in warm.stdout, warm.stdout
 
     shutil.copyfile(impostor_of(dist.wheel, tmp_path / "impostor"), cached)
     tampered = install_run(tmp_path, releasebits, build="3", library=library, SHIPMARK_CACHE_DIR=str(cache),
-                           EXPECTED_SOURCE=source, **index)
+                           EXPECTED_SOURCE=source, EXECUTOR_NUMBER="1", **index)
     assert f"shipmark: wheel cache {wheels} is empty or {CACHE_MISS_LINE}\n" in tampered.stdout, tampered.stdout
     assert CACHE_HIT_LINE not in tampered.stdout
     assert not list((tmp_path / "ws@tmp").rglob(MARKER))
