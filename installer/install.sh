@@ -38,9 +38,6 @@ shipmark_log() {
 }
 
 shipmark_cache_key() {
-  # shipmark from a checkout is not among the cached wheels: the key is the same wherever
-  # the checkout lives (a CI runner may put it under a path that changes with every job).
-  case "$3" in checkout:*) set -- "$1" "$2" checkout ;; esac
   "$1" - "$2" "$3" <<'PY'
 import hashlib, sys, sysconfig
 digest = hashlib.sha256(open(sys.argv[1], "rb").read() + b"\0" + sys.argv[2].encode()).hexdigest()
@@ -90,8 +87,10 @@ shipmark_install_locked() {
     return
   fi
   if [ -n "${shipmark_wheels:-}" ]; then
-    if shipmark_pip install --quiet --no-compile --require-hashes --only-binary :all: --no-deps --no-index \
-      --find-links "$shipmark_wheels" -r "$1" 2>/dev/null; then
+    # An empty cache (the first job) skips the attempt: one pip start-up less.
+    if [ -n "$(ls -A "$shipmark_wheels" 2>/dev/null)" ] &&
+      shipmark_pip install --quiet --no-compile --require-hashes --only-binary :all: --no-deps --no-index \
+        --find-links "$shipmark_wheels" -r "$1" 2>/dev/null; then
       shipmark_log "dependencies installed from the wheel cache $shipmark_wheels" \
         "(each wheel checked against the lock)"
       return 0
@@ -108,12 +107,11 @@ shipmark_install_locked() {
 }
 
 shipmark_install_env() {
-  shipmark_python=$1
-  # pip's --python wants a path ("python3" alone is refused): resolve a bare name on PATH.
-  case "$shipmark_python" in
-    */*) ;;
-    *) shipmark_python=$(command -v "$shipmark_python" 2>/dev/null || echo "$shipmark_python") ;;
-  esac
+  # A path, not a bare name: pip's --python does not search PATH (pip 23.2 fails on `python3`).
+  shipmark_python=$(command -v "$1") || {
+    shipmark_log "$1 not found: install Python 3.9+"
+    return 127
+  }
   shipmark_venv=$2
   shipmark_lock=$3
   shipmark_source=$4
@@ -135,8 +133,10 @@ shipmark_install_env() {
 
   rm -rf "$shipmark_venv"
   shipmark_host_pip=
-  if [ "$shipmark_installer" = uv ] ||
-    "$shipmark_python" -m pip --python "$shipmark_python" --version >/dev/null 2>&1; then
+  # pip >= 22.3 has --python; read from pip's version string (running pip costs ~0.5 s).
+  if [ "$shipmark_installer" = uv ] || "$shipmark_python" -c 'import re, sys, pip
+m = re.match(r"(\d+)\.(\d+)", pip.__version__)
+sys.exit(not m or (int(m.group(1)), int(m.group(2))) < (22, 3))' >/dev/null 2>&1; then
     [ "$shipmark_installer" = uv ] || shipmark_host_pip=1
     # No pip inside the virtualenv: seconds saved in every job.
     "$shipmark_python" -m venv --without-pip "$shipmark_venv" || return 1

@@ -4,20 +4,26 @@
  *   def results = shipmark(command: 'deploy', environment: 'prod', credentialsId: 'releasebits-token')
  *
  * Tokens are bound with withCredentials and read by shipmark from the environment; the
- * shell script below is a constant single-quoted string, so no value (secret or not) is
- * ever interpolated by Groovy into a command line. Every option travels as a SHIPMARK_WRAP_*
- * variable and `shipmark-wrap` turns them into shipmark's arguments (the rule all the
- * wrappers share: docs/wrappers.md).
+ * shell script is made of constant single-quoted strings and the library's own installer
+ * resource, so no value (secret or not) is ever interpolated by Groovy into a command line.
+ * Every option travels as a SHIPMARK_WRAP_* variable and `shipmark-wrap` turns them into
+ * shipmark's arguments (the rule all the wrappers share: docs/wrappers.md).
  *
- * shipmark (its `shipmark-wrap` command) comes from PATH, or is installed once per build from `package` (a pip
- * requirement) into a virtualenv under WORKSPACE_TMP. Needs the Credentials Binding and
- * Pipeline Utility Steps (readJSON) plugins. See shipmark.txt for every parameter.
+ * shipmark (its `shipmark-wrap` command) comes from PATH, or is installed once per build
+ * into a private virtualenv under WORKSPACE_TMP by the installer all the wrappers share (a
+ * library resource, generated from installer/install.sh): dependencies from the hash lock,
+ * shipmark itself pinned by DEFAULT_PACKAGE_SHA256 unless `package` names something else.
+ * Needs the Credentials Binding and Pipeline Utility Steps (readJSON) plugins. See
+ * shipmark.txt for every parameter.
  */
 // Pipeline steps run under Jenkins' CPS interpreter, which cannot compile statically.
 /* groovylint-disable CompileStatic */
 import groovy.transform.Field
 
 @Field final String DEFAULT_PACKAGE = 'shipmark==0.1.0'
+// sha256 of DEFAULT_PACKAGE's wheel on the package index, written by the release command.
+// Empty until that release exists: the installer then says that shipmark itself is not
+// hash-checked (its dependencies always are).
 @Field final String DEFAULT_PACKAGE_SHA256 = ''
 @Field final String DEFAULT_TOKEN_VARIABLE = 'SHIPMARK_TOKEN'
 @Field final String EXIT_MARKER = 'shipmark-exit-status: '
@@ -28,62 +34,66 @@ import groovy.transform.Field
     'command', 'environment', 'version', 'status', 'targets', 'hosts', 'name', 'meta', 'args',
     'config', 'failOnError', 'credentialsId', 'tokenVariable', 'credentials', PACKAGE,
 ]
+// The shared installer's shell functions and the hash lock (jenkins/resources/shipmark/,
+// copies of installer/ made by scripts/installer_copies.py).
+@Field final String INSTALLER_RESOURCE = 'shipmark/install.sh'
+@Field final String LOCK_RESOURCE = 'shipmark/runtime-lock.txt'
+@Field final String LOCK_FILE = 'shipmark-runtime-lock.txt'  // written under WORKSPACE_TMP
 
-// The ${...} in the two shell fragments below are shell expansions: the strings are
-// single-quoted on purpose, Groovy never interpolates them.
-
-// The only place the steps install shipmark: a shell function that finds `shipmark-wrap` on
-// PATH, or installs `package` once per build into a virtualenv under WORKSPACE_TMP.
-// groovylint-disable-next-line GStringExpressionWithinString
-@Field final String INSTALL = '''\
-shipmark_install() {
-  if command -v shipmark-wrap >/dev/null 2>&1; then
-    shipmark_wrap=shipmark-wrap
-    return 0
-  fi
-  venv="${WORKSPACE_TMP:-${WORKSPACE:-$PWD}/.shipmark}/shipmark-venv"
-  stamp="${BUILD_TAG:-}|${SHIPMARK_PACKAGE}"
-  if [ ! -x "$venv/bin/shipmark-wrap" ] || [ "$(cat "$venv/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
-    rm -rf "$venv"
-    # A virtualenv without ensurepip (seconds saved per build), filled by uv when the agent
-    # has it (well under a second from a wheel), else by the agent's pip when it can install
-    # into another environment (pip >= 22.3: --python), else the usual way.
-    python3 -m venv --without-pip "$venv"
-    if command -v uv >/dev/null 2>&1; then
-      echo "shipmark: installing $SHIPMARK_PACKAGE into $venv with uv" >&2
-      # uv reads UV_* settings only: hand it pip's index (a mirror) unless uv has its own.
-      set -- --quiet --python "$venv/bin/python"
-      if [ -n "${PIP_INDEX_URL:-}" ] && [ -z "${UV_INDEX_URL:-}${UV_DEFAULT_INDEX:-}" ]; then
-        set -- "$@" --index-url "$PIP_INDEX_URL"
-      fi
-      uv pip install "$@" "$SHIPMARK_PACKAGE" >&2
-    elif python3 -m pip --python "$venv/bin/python" --version >/dev/null 2>&1; then
-      echo "shipmark: installing $SHIPMARK_PACKAGE into $venv with pip" >&2
-      python3 -m pip --python "$venv/bin/python" install --quiet --disable-pip-version-check --no-input \\
-        "$SHIPMARK_PACKAGE" >&2
-    else
-      echo "shipmark: installing $SHIPMARK_PACKAGE into $venv with pip" >&2
-      rm -rf "$venv"
-      python3 -m venv "$venv"
-      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$SHIPMARK_PACKAGE" >&2
-    fi
-    printf '%s' "$stamp" >"$venv/.shipmark-build"
-  fi
-  shipmark_wrap="$venv/bin/shipmark-wrap"
-}
-'''
-
-// What `sh` runs: install, then shipmark-wrap builds the command line from SHIPMARK_WRAP_*
-// (see docs/wrappers.md) and runs it with --json; the exit status goes on the last line of
-// stdout, so that the results can be read even when shipmark fails.
-// groovylint-disable-next-line GStringExpressionWithinString
-@Field final String SCRIPT = '''\
+// What `sh` runs: SCRIPT_HEAD, the installer's functions (they only define functions), then
+// SCRIPT_BODY. The body finds `shipmark-wrap` on PATH, or installs shipmark once per build;
+// shipmark-wrap builds the command line from SHIPMARK_WRAP_* (see docs/wrappers.md) and
+// runs it with --json; the exit status goes on the last line of stdout, so that the results
+// can be read even when shipmark fails. Every value reaches the script as an environment
+// variable: the ${...} below are shell expansions in single-quoted strings, Groovy never
+// interpolates them.
+@Field final String SCRIPT_HEAD = '''\
 #!/bin/sh
 set -eu
-''' + INSTALL + '''\
-shipmark_install
+'''
+
+// groovylint-disable-next-line GStringExpressionWithinString
+@Field final String SCRIPT_BODY = '''\
+# The per-agent cache of wheels (pip only): each level must be this user's and private,
+# else the install runs without it (shipmark_private_dir says why). One directory per
+# executor: builds running at the same time on an agent never empty each other's cache.
+shipmark_agent_wheels() {
+  if [ -n "${SHIPMARK_CACHE_DIR:-}" ]; then
+    cache=$SHIPMARK_CACHE_DIR
+  elif [ -n "${HOME:-}" ]; then
+    cache="$HOME/.cache/shipmark"
+  else
+    return 1
+  fi
+  shipmark_private_dir "$cache" && shipmark_private_dir "$cache/wheels" || return 1
+  key=$(shipmark_cache_key python3 "$SHIPMARK_INSTALL_LOCK" "$SHIPMARK_INSTALL_SOURCE") || return 1
+  printf '%s\\n' "$cache/wheels/$key${EXECUTOR_NUMBER:+-executor$EXECUTOR_NUMBER}"
+}
+
+if command -v shipmark-wrap >/dev/null 2>&1; then
+  set -- shipmark-wrap
+else
+  if ! command -v python3 >/dev/null 2>&1; then
+    shipmark_log "no python3 on this agent's PATH: install Python 3.9+ (or shipmark itself)"
+    exit 127
+  fi
+  # Installed once per build; later steps of the same build reuse it.
+  stamp="${BUILD_TAG:-}|$SHIPMARK_INSTALL_SOURCE"
+  SHIPMARK_VENV_PYTHON=$(shipmark_venv_python "$SHIPMARK_INSTALL_VENV")
+  if [ ! -x "$SHIPMARK_VENV_PYTHON" ] ||
+    [ "$(cat "$SHIPMARK_INSTALL_VENV/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
+    wheels=$(umask 077 && shipmark_agent_wheels) || wheels=
+    if ! shipmark_install_env python3 "$SHIPMARK_INSTALL_VENV" "$SHIPMARK_INSTALL_LOCK" \\
+      "$SHIPMARK_INSTALL_SOURCE" "$wheels" >&2; then
+      shipmark_log "could not install shipmark into $SHIPMARK_INSTALL_VENV"
+      exit 1
+    fi
+    printf '%s' "$stamp" >"$SHIPMARK_INSTALL_VENV/.shipmark-build"
+  fi
+  set -- "$SHIPMARK_VENV_PYTHON" -m shipmark.wrap
+fi
 status=0
-"$shipmark_wrap" --json || status=$?
+"$@" --json || status=$?
 printf '\\n%s%s\\n' 'shipmark-exit-status: ' "$status"
 '''
 
@@ -94,10 +104,14 @@ List call(Map args = [:]) {
         error("shipmark: ${problem}")
     }
     Map opts = [command: 'deploy'] + args
+    // WORKSPACE_TMP: the build's private scratch directory next to the workspace.
+    String workDir = env.WORKSPACE_TMP ?: pwd(tmp: true)
+    writeFile(file: "${workDir}/${LOCK_FILE}", text: libraryResource(LOCK_RESOURCE))
+    String script = SCRIPT_HEAD + libraryResource(INSTALLER_RESOURCE) + SCRIPT_BODY
     String stdout = ''
-    withEnv(environment(opts)) {
+    withEnv(environment(opts) + installEnvironment(opts, workDir)) {
         withCredentials(credentialBindings(opts)) {
-            stdout = sh(script: SCRIPT, returnStdout: true, label: "shipmark ${opts.command}")
+            stdout = sh(script: script, returnStdout: true, label: "shipmark ${opts.command}")
         }
     }
     Map outcome = parseOutput(stdout)
@@ -135,7 +149,6 @@ String invalidParameters(Map args) {
 List<String> environment(Map opts) {
     List<String> vars = [
         "SHIPMARK_WRAP_COMMAND=${opts.command}",
-        "SHIPMARK_PACKAGE=${opts.get(PACKAGE) ?: DEFAULT_PACKAGE}",
         "SHIPMARK_WRAP_TARGETS=${words(opts.targets).join(NEWLINE)}",
         "SHIPMARK_WRAP_HOSTS=${words(opts.hosts).join(NEWLINE)}",
         "SHIPMARK_WRAP_META=${metaPairs(opts.meta).join(NEWLINE)}",
@@ -147,6 +160,23 @@ List<String> environment(Map opts) {
         "SHIPMARK_WRAP_VERSION=${opts.version ?: ''}",
         "SHIPMARK_WRAP_CONFIG=${opts.config ?: ''}",
         "SHIPMARK_WRAP_FAIL_ON_ERROR=${opts.failOnError ? 'true' : 'false'}",
+    ]
+    return vars*.toString()
+}
+
+/**
+ * Where and what to install: the default package pinned by its digest (`release:`), or the
+ * user's own `package` (`user:`, which the installer logs as bypassing the hash lock).
+ */
+@NonCPS
+List<String> installEnvironment(Map opts, String workDir) {
+    String wanted = opts.get(PACKAGE) ?: DEFAULT_PACKAGE
+    String source = wanted == DEFAULT_PACKAGE ?
+        "release:${DEFAULT_PACKAGE}:${DEFAULT_PACKAGE_SHA256}" : "user:${wanted}"
+    List<String> vars = [
+        "SHIPMARK_INSTALL_SOURCE=${source}",
+        "SHIPMARK_INSTALL_VENV=${workDir}/shipmark-venv",
+        "SHIPMARK_INSTALL_LOCK=${workDir}/${LOCK_FILE}",
     ]
     return vars*.toString()
 }

@@ -111,14 +111,16 @@ def test_shellcheck_every_script(tmp_path):
     gitlab.write_text("#!/bin/sh\n" + "\n".join(lines) + "\n")
     scripts.append(gitlab)
 
-    # Jenkins: the constant handed to `sh`, with the INSTALL fragment between its two halves
-    # (single-quoted Groovy strings: only \\ is an escape, and \ before a line break joins lines).
+    # Jenkins: what `sh` runs, SCRIPT_HEAD + the installer resource + SCRIPT_BODY (single-quoted
+    # Groovy strings: only \\ is an escape, and \ before a line break joins lines).
     groovy = (REPO / "jenkins" / "vars" / "shipmark.groovy").read_text()
-    install = re.search(r"String INSTALL = '''\\\n(.*?)'''", groovy, re.S)
-    script = re.search(r"String SCRIPT = '''\\\n(.*?)''' \+ INSTALL \+ '''\\\n(.*?)'''", groovy, re.S)
-    assert install and script, "INSTALL or SCRIPT not found in shipmark.groovy"
+    head, body = (re.search(r"String %s = '''\\\n(.*?)'''" % name, groovy, re.S)
+                  for name in ("SCRIPT_HEAD", "SCRIPT_BODY"))
+    assert head and body, "SCRIPT_HEAD or SCRIPT_BODY not found in shipmark.groovy"
+    installer = (REPO / "jenkins" / "resources" / "shipmark" / "install.sh").read_text()
     jenkins = tmp_path / "jenkins-step.sh"
-    jenkins.write_text((script.group(1) + install.group(1) + script.group(2)).replace("\\\\", "\\"))
+    unescape = lambda text: text.replace("\\\\", "\\")  # noqa: E731
+    jenkins.write_text(unescape(head.group(1)) + installer + unescape(body.group(1)))
     scripts.append(jenkins)
 
     run([tool("shellcheck"), "--severity=style", *map(str, scripts)], cwd=REPO, env=tools_env())

@@ -8,11 +8,13 @@
  *   groovy harness.groovy quoting   sh really runs the real shipmark-wrap (on PATH): args as
  *                                   a string (QUOTED_ARGS) and as a list
  *   groovy harness.groovy install   sh really runs; PATH has no shipmark, so the step installs
- *                                   PACKAGE into WORKSPACE_TMP and talks to RB_URL
+ *                                   PACKAGE (or the default package) into WORKSPACE_TMP from
+ *                                   EXPECTED_SOURCE and talks to RB_URL
  *   groovy harness.groovy guard     sh really runs shipmarkDeploy around a block running
  *                                   ./deploy.sh; prints the outcome and the build description
  *
- * Stubbed steps: sh, withEnv, withCredentials, string, readJSON, error, echo; currentBuild. Prints one
+ * Stubbed steps: sh, withEnv, withCredentials, string, readJSON, error, echo, pwd, writeFile,
+ * libraryResource (reads the library's resources/ as Jenkins does); currentBuild. Prints one
  * line per scenario and a closing "N passed, M failed" line; exits 1 on any failure.
  */
 import groovy.json.JsonSlurper
@@ -39,8 +41,11 @@ class FakePipeline {
     Map<String, Script> vars = [:]
     List<Map> libraryCalls = []
     List<Closure> pendingSteps = []
+    List<Map> writes = []
+    File library
 
     FakePipeline(File library, ClassLoader loader) {
+        this.library = library
         def imports = new org.codehaus.groovy.control.customizers.ImportCustomizer()
         imports.addImports('com.cloudbees.groovy.cps.NonCPS')
         def config = new org.codehaus.groovy.control.CompilerConfiguration()
@@ -63,6 +68,9 @@ class FakePipeline {
             try { body() } finally { envStack.remove(envStack.size() - 1) }
         }
         binding.setVariable('sh') { Object m -> runSh(m instanceof Map ? m : [script: m.toString()]) }
+        binding.setVariable('libraryResource') { Object m -> resource(m instanceof Map ? m.resource : m) }
+        binding.setVariable('writeFile') { Map m -> writeFile(m) }
+        binding.setVariable('pwd') { Map m = [:] -> m.tmp ? "${workspace()}@tmp".toString() : workspace() }
         // Just enough declarative Pipeline for the docs' Jenkinsfile.
         binding.setVariable('library') { Map m -> libraryCalls << m }
         binding.setVariable('modernSCM') { Map m -> [$class: 'SCMSourceRetriever'] + m }
@@ -96,6 +104,32 @@ class FakePipeline {
             env[entry.substring(0, eq)] = entry.substring(eq + 1)
         }
         return env
+    }
+
+    String workspace() {
+        return baseEnv.WORKSPACE ?: '/harness/workspace'
+    }
+
+    /** libraryResource: a file under the library's resources/, as text; a missing one is an error. */
+    String resource(Object name) {
+        File file = new File(new File(library, 'resources'), name.toString())
+        if (!file.isFile()) {
+            throw new StepError("No such library resource ${name} could be found.")
+        }
+        return file.getText('UTF-8')
+    }
+
+    /** writeFile: relative to the workspace, parent directories created (as FilePath.write does). */
+    void writeFile(Map m) {
+        writes << [file: m.file.toString(), text: m.text.toString()]
+        if (execute) {
+            File file = new File(m.file.toString())
+            if (!file.absolute) {
+                file = new File(workspace(), m.file.toString())
+            }
+            file.parentFile.mkdirs()
+            file.setText(m.text.toString(), 'UTF-8')
+        }
     }
 
     Object runSh(Map m) {
@@ -189,14 +223,15 @@ if (mode == 'unit') {
         assert results == [[target: 'rb', ok: true, id: '42']]
         assert p.shCalls.size() == 1
         Map call = p.shCalls[0]
-        assert call.script == p.vars.shipmark.SCRIPT
-        assert call.script.startsWith('#!/bin/sh\nset -eu\n')
+        String installer = new File(LIBRARY, 'resources/shipmark/install.sh').text
+        assert call.script == p.vars.shipmark.SCRIPT_HEAD + installer + p.vars.shipmark.SCRIPT_BODY
+        assert call.script.startsWith('#!/bin/sh\nset -eu\n# shellcheck shell=sh\n')
+        assert call.script.contains('\nshipmark_install_env() {\n')
         assert call.returnStdout == true
         assert call.label == 'shipmark deploy'
         ['prod', '1.2.3', 'web-1', 'blue', SECRET].each { assert !call.script.contains(it) }
         assert call.env == [
             SHIPMARK_WRAP_COMMAND: 'deploy',
-            SHIPMARK_PACKAGE: 'shipmark==' + System.getenv('SHIPMARK_VERSION_UNDER_TEST'),
             SHIPMARK_WRAP_TARGETS: 'rb\nlog',
             SHIPMARK_WRAP_HOSTS: 'web-1\nweb-2',
             SHIPMARK_WRAP_META: 'team=web\nnote=a b',
@@ -208,9 +243,33 @@ if (mode == 'unit') {
             SHIPMARK_WRAP_VERSION: '1.2.3',
             SHIPMARK_WRAP_CONFIG: 'ci/shipmark.yml',
             SHIPMARK_WRAP_FAIL_ON_ERROR: 'true',
+            SHIPMARK_INSTALL_SOURCE: 'release:shipmark==' + System.getenv('SHIPMARK_VERSION_UNDER_TEST') + ':' +
+                System.getenv('SHIPMARK_DEFAULT_SHA256_UNDER_TEST'),
+            SHIPMARK_INSTALL_VENV: '/harness/workspace@tmp/shipmark-venv',
+            SHIPMARK_INSTALL_LOCK: '/harness/workspace@tmp/shipmark-runtime-lock.txt',
             SHIPMARK_TOKEN: SECRET,
         ]
         assert p.bindingsSeen == [[[$class: 'StringBinding', credentialsId: 'rb-token', variable: 'SHIPMARK_TOKEN']]]
+        // The lock the installer reads is the library's own, written before sh runs.
+        assert p.writes == [[file: '/harness/workspace@tmp/shipmark-runtime-lock.txt',
+                             text: new File(LIBRARY, 'resources/shipmark/runtime-lock.txt').text]]
+    }
+
+    scenario('shipmark: the default package is pinned by its digest, any other package is the user\'s') {
+        String pinned = 'shipmark==' + System.getenv('SHIPMARK_VERSION_UNDER_TEST')
+        String release = "release:${pinned}:" + System.getenv('SHIPMARK_DEFAULT_SHA256_UNDER_TEST')
+        FakePipeline p = pipeline(false)
+        p.baseEnv.WORKSPACE_TMP = '/agent/ws@tmp'
+        [[:], ['package': ''], ['package': pinned], ['package': './vendor/shipmark.whl'],
+         ['package': 'shipmark==9.9.9'], ['package': 'git+https://example.invalid/shipmark.git@v1']].each { extra ->
+            p.step('shipmark', extra)
+        }
+        assert p.shCalls*.env*.SHIPMARK_INSTALL_SOURCE == [
+            release, release, release, 'user:./vendor/shipmark.whl', 'user:shipmark==9.9.9',
+            'user:git+https://example.invalid/shipmark.git@v1']
+        assert p.shCalls*.env*.SHIPMARK_INSTALL_VENV.unique() == ['/agent/ws@tmp/shipmark-venv']
+        assert p.writes*.file.unique() == ['/agent/ws@tmp/shipmark-runtime-lock.txt']
+        ['./vendor', 'git+', '9.9.9'].each { value -> assert !p.shCalls*.script.any { it.contains(value) } }
     }
 
     scenario('shipmark: defaults, credentials map, tokenVariable') {
@@ -342,13 +401,14 @@ if (mode == 'unit') {
         Throwable seen = expectThrows(RuntimeException) {
             p.step('shipmarkDeploy', [environment: 'prod', credentialsId: 'rb-token',
                                       tokenVariable: 'SHIPMARK_TARGET_RB_TOKEN',
-                                      'package': System.getenv('PACKAGE')], { throw boom })
+                                      'package': System.getenv('PACKAGE') ?: null], { throw boom })
         }
         assert seen.is(boom)
         assert p.shCalls.size() == 2
         p.shCalls.each { call -> assert call.stdout.contains('"target": "rb"') || call.stdout.contains('"target":"rb"') }
+        assert p.shCalls*.env*.SHIPMARK_INSTALL_SOURCE.unique() == [System.getenv('EXPECTED_SOURCE')]
         assert new File(System.getenv('WORKSPACE_TMP'), 'shipmark-venv/.shipmark-build').text ==
-            System.getenv('BUILD_TAG') + '|' + System.getenv('PACKAGE')
+            System.getenv('BUILD_TAG') + '|' + System.getenv('EXPECTED_SOURCE')
     }
 } else if (mode == 'guard') {
     // shipmarkDeploy around ./deploy.sh while shipmark cannot install or record; the caller
@@ -356,7 +416,7 @@ if (mode == 'unit') {
     scenario('shipmarkDeploy: the block runs whatever happens to tracking') {
         FakePipeline p = pipeline(true)
         p.baseEnv.putAll(System.getenv())
-        Map args = [environment: 'prod', 'package': System.getenv('PACKAGE'),
+        Map args = [environment: 'prod', 'package': System.getenv('PACKAGE') ?: null,
                     failOnError: System.getenv('FAIL_ON_ERROR') == 'true']
         try {
             p.step('shipmarkDeploy', args, { p.step('sh', './deploy.sh') })
