@@ -90,7 +90,7 @@ else
     fi
     printf '%s' "$stamp" >"$SHIPMARK_INSTALL_VENV/.shipmark-build"
   fi
-  set -- "$SHIPMARK_VENV_PYTHON" -m shipmark.wrap
+  set -- "$SHIPMARK_VENV_PYTHON" -I -m shipmark.wrap
 fi
 status=0
 "$@" --json || status=$?

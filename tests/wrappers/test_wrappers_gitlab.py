@@ -61,8 +61,12 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
         "variables": {"DEPLOY_FAIL": "1", "SHIPMARK_ARGS": "--meta job=broken"},
         "script": ["./deploy.sh"],
     }
+    # The job runs in the user's checkout: a shipmark/ package of its own must never run in
+    # place of the installed shipmark (the template runs `python -I -m shipmark.wrap`).
+    marker = tmp_path / "shadowed"
+    shadow = {"shipmark/__init__.py": "", "shipmark/wrap.py": f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n"}
     repo = make_repo(tmp_path / "repo", {".gitlab-ci.yml": yaml.safe_dump(pipeline, sort_keys=False),
-                                         "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH})
+                                         "shipmark.yml": CONFIG, "deploy.sh": DEPLOY_SH, **shadow})
     events_file = tmp_path / "events.jsonl"
     proc = gitlab_ci_local(repo, tmp_path / "home", path_without_shipmark(tmp_path), {
         "RELEASEBITS_TOKEN": TOKEN, "BUILDMASTER_API_KEY": BM_KEY, **sample_config_env(releasebits.url, events_file),
@@ -99,6 +103,7 @@ def test_snippet_tracks_deployments_and_reports_ids(tmp_path, releasebits, dist)
     assert release["path"] == "/api/releases/create" and "releaseNumber=v1.2.3" in release["json"], release
     assert release["headers"]["X-ApiKey"] == BM_KEY
     assert TOKEN not in log and BM_KEY not in log
+    assert not marker.exists(), "the checkout's shipmark/ ran instead of shipmark"
 
 
 def test_inputs_and_shipmark_from_the_image(tmp_path):

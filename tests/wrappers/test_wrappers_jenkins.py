@@ -134,6 +134,13 @@ def install_run(tmp_path: Path, releasebits, *, build: str = "7", library: Path 
         events_file.unlink()
     releasebits.requests.clear()
     env.setdefault("PATH", path_without_shipmark(tmp_path))
+    # The workspace is the user's checkout: a shipmark/ package of its own (or a planted one)
+    # must never run in place of the installed shipmark (`python -I`).
+    marker = tmp_path / "shadowed"
+    for where in (workspace, tmp_path):
+        (where / "shipmark").mkdir(exist_ok=True)
+        (where / "shipmark" / "__init__.py").write_text("")
+        (where / "shipmark" / "wrap.py").write_text(f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n")
     proc = harness(
         "install", tmp_path, library=library,
         WORKSPACE=str(workspace), WORKSPACE_TMP=str(tmp_path / "ws@tmp"), BUILD_TAG=f"jenkins-web-deploy-{build}",
@@ -148,6 +155,7 @@ def install_run(tmp_path: Path, releasebits, *, build: str = "7", library: Path 
     assert post["json"]["result"] == "failure" and post["json"]["stage"] == "prod"
     assert post["headers"]["Authorization"] == f"Bearer {SECRET}"
     assert SECRET not in proc.stdout
+    assert not marker.exists(), "a shipmark/ package in the workspace ran instead of shipmark"
     return proc
 
 
