@@ -1,33 +1,40 @@
 """Per-job overhead of the CI wrappers: what every pipeline pays before and around shipmark.
 
-Not a test: it measures and prints a Markdown table. Exit status 1 only when a run failed.
+Not a test: it measures and prints Markdown tables. Exit status 1 only when a run failed.
 
-    python benchmarks/wrapper_overhead.py [--cold-runs 3] [--warm-runs 5] [--only github,gitlab,jenkins]
+    python benchmarks/wrapper_overhead.py [--runs 5] [--only github,gitlab,jenkins] [--installers pip,uv]
 
-What it runs, each in a fresh temporary directory with no CI variables:
-- the wrapper's own install helper, unchanged: GitHub `actions/_shared/run.sh`; GitLab the
-  `.shipmark-functions` of gitlab-ci/shipmark.yml (`shipmark_install; shipmark_run
-  deploy`); Jenkins the `sh` script of jenkins/vars/shipmark.groovy (INSTALL + SCRIPT);
-- followed by one `shipmark deploy --dry-run` through `shipmark-wrap`, as a job would.
+Each run is one simulated CI job in a fresh temporary directory, with no CI variables and
+the real interpreter (not a pyenv shim): the wrapper's own shell, unchanged, installs
+shipmark through installer/install.sh and runs one `shipmark deploy --dry-run`:
+- GitHub: `bash actions/_shared/run.sh` (shipmark from the action's checkout);
+- GitLab: the `.shipmark-functions` script items of gitlab-ci/shipmark.yml, then
+  `shipmark_install && shipmark_run deploy`;
+- Jenkins: the `sh` script jenkins/vars/shipmark.groovy assembles (SCRIPT_HEAD, the
+  installer resource, SCRIPT_BODY) with the environment the step sets.
+GitLab and Jenkins install their default package as it will be once released: the wheel
+built from this tree, pinned by its sha256 (written into the copy of the script that runs)
+and found through PIP_FIND_LINKS/UV_FIND_LINKS; the dependencies come from the public
+index, hash-checked against installer/runtime-lock.txt. No pip configuration file, no pip
+HTTP cache (PIP_NO_CACHE_DIR=1) and no uv cache (the installer passes --no-cache).
 
-Sources: "wheel" is the wheel built from this tree (python -m build --wheel), "source" the
-tree itself (pip or uv builds a wheel first). GitHub always installs from its own checkout.
-Installers: "pip" (uv not on PATH), "uv" (uv on PATH).
+Columns:
+- cold: a new job with an empty wheel cache: dependencies are downloaded.
+- warm: a new job whose wheel cache was restored (pip only: with uv the installer uses no
+  cache, so warm is cold). The restore is simulated by copying a filled directory into
+  place, and the copy is timed; Jenkins' cache lives on the agent and needs no restore.
+  Restore + verify (pip re-hashes every wheel against the lock) + install + one deploy.
+- later step: a second shipmark step of the same job (or Jenkins build), which reuses the
+  job's virtualenv.
+Targets (issue 15): warm <= 1 s, cold <= 3 s.
 
-- cold: no virtualenv and no package cache (PIP_NO_CACHE_DIR=1, an empty UV_CACHE_DIR), as
-  on a fresh hosted runner: dependencies come from the package index.
-- warm: the wrapper's virtualenv restored from a cache, simulated by a pre-filled directory
-  that is copied into place (the copy is timed: it stands for the cache restore). Jenkins
-  keys its virtualenv on BUILD_TAG, so a new build reinstalls: warm = the same build's
-  second step. GitHub likewise (RUNNER_TEMP is emptied between jobs): warm = the same job's
-  second step.
-
-Also: wheel size, and the wheel's install time into a fresh virtualenv (median of 5) with
-pip (no cache) and with uv (warm uv cache, then cold).
+Also: the wheel's size, and its install time with its dependencies into a fresh
+virtualenv (median of --runs) with pip (no cache) and uv (no cache).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -37,98 +44,138 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
-DROP = ("GITHUB_", "GITLAB_", "CI_", "JENKINS_", "BUILD_", "SHIPMARK_", "RUNNER_", "VIRTUAL_ENV", "PYTHON")
+DROP = ("GITHUB_", "GITLAB_", "CI_", "JENKINS_", "BUILD_", "SHIPMARK_", "RUNNER_", "VIRTUAL_ENV", "PYTHON",
+        "PIP_", "UV_")
+PYTHON = str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+LOCK = REPO / "installer" / "runtime-lock.txt"
+COLD_TARGET, WARM_TARGET = 3.0, 1.0
 
 
 class Failed(Exception):
     pass
 
 
-def base_env(tmp: Path, with_uv: bool) -> Dict[str, str]:
+def version() -> str:
+    return re.search(r'__version__ = "([^"]+)"', (REPO / "src/shipmark/__init__.py").read_text()).group(1)
+
+
+def base_env(tmp: Path, installer: str, wheel_dir: Path) -> Dict[str, str]:
+    """No CI variables, python3 = the real interpreter, uv on PATH only for the uv runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(DROP) and k != "CI"}
     dirs = [d for d in env.get("PATH", "").split(os.pathsep)
             if d and not any((Path(d) / n).exists() for n in ("shipmark", "shipmark-wrap", "uv"))]
-    pybin = tmp / ("python-uv-bin" if with_uv else "python-bin")
-    pybin.mkdir(exist_ok=True)
-    if not (pybin / "python3").exists():
-        (pybin / "python3").symlink_to(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
-    if with_uv:
-        uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-        if not Path(uv).exists():
-            raise Failed("uv not found: pip install uv")
-        if not (pybin / "uv").exists():
-            (pybin / "uv").symlink_to(uv)
-    env["PATH"] = os.pathsep.join([str(pybin)] + dirs)
-    env["PIP_NO_CACHE_DIR"] = "1"
-    env["SHIPMARK_SPOOL"] = str(tmp / "spool.jsonl")
+    bindir = tmp / f"bin-{installer}"
+    if not bindir.exists():
+        bindir.mkdir()
+        (bindir / "python3").symlink_to(PYTHON)
+        if installer == "uv":
+            uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+            if not Path(uv).exists():
+                raise Failed("uv not found: pip install uv")
+            (bindir / "uv").symlink_to(Path(uv).resolve())
+    env.update(PATH=os.pathsep.join([str(bindir), *dirs]), PIP_CONFIG_FILE=os.devnull, PIP_NO_CACHE_DIR="1",
+               UV_NO_CONFIG="1", PIP_FIND_LINKS=str(wheel_dir), UV_FIND_LINKS=str(wheel_dir),
+               SHIPMARK_SPOOL=str(tmp / "spool.jsonl"), SHIPMARK_INSTALLER=installer)
     return env
 
 
-def timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    elapsed = time.perf_counter() - start
-    installer = "with uv" if "uv" in Path(env["PATH"].split(os.pathsep)[0]).name else "with pip"
-    if proc.returncode != 0 or "deploy" not in proc.stdout or ("installing" in proc.stdout and installer not in proc.stdout
-                                                                 and "installing into" not in proc.stdout):
-        raise Failed(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-3000:]}")
-    return elapsed
+def gitlab_script(digest: str) -> str:
+    """The template's shell functions (with the release digest filled in), then one deploy."""
+    import yaml
 
+    class Loader(yaml.SafeLoader):
+        pass
 
-def gitlab_script() -> str:
-    text = (REPO / "gitlab-ci" / "shipmark.yml").read_text().split("\n---\n", 1)[1]
-    block = text.split(".shipmark-functions:\n  script:\n    - |\n", 1)[1].split("\n\n", 1)[0]
-    functions = "\n".join(line[6:] for line in block.splitlines())
-    return functions + "\nshipmark_install\nshipmark_run deploy\n"
+    Loader.add_constructor("!reference", lambda loader, node: loader.construct_sequence(node))
+    template = list(yaml.load_all((REPO / "gitlab-ci" / "shipmark.yml").read_text(), Loader=Loader))[1]
+    functions = "\n".join(template[".shipmark-functions"]["script"])
+    functions, found = re.subn(r"shipmark_default_sha256='[^']*'", f"shipmark_default_sha256='{digest}'", functions)
+    if found != 1:
+        raise Failed("gitlab-ci/shipmark.yml: no shipmark_default_sha256='' placeholder")
+    return functions + '\nshipmark_install "$SHIPMARK_REUSE" && shipmark_run deploy\n'
 
 
 def jenkins_script() -> str:
     groovy = (REPO / "jenkins" / "vars" / "shipmark.groovy").read_text()
-    install = re.search(r"String INSTALL = '''\\\n(.*?)'''", groovy, re.S).group(1)
-    script = re.search(r"String SCRIPT = '''\\\n(.*?)''' \+ INSTALL \+ '''\\\n(.*?)'''", groovy, re.S)
-    return (script.group(1) + install + script.group(2)).replace("\\\\", "\\")
+    parts = [re.search(rf"String {name} = '''\\\n(.*?)'''", groovy, re.S) for name in ("SCRIPT_HEAD", "SCRIPT_BODY")]
+    if not all(parts):
+        raise Failed("jenkins/vars/shipmark.groovy: SCRIPT_HEAD or SCRIPT_BODY not found")
+    head, body = (part.group(1).replace("\\\\", "\\") for part in parts)
+    return head + (REPO / "jenkins" / "resources" / "shipmark" / "install.sh").read_text() + body
 
 
-def scenario(wrapper: str, package: str, work: Path, env: Dict[str, str]):
-    """(command, the directory the wrapper installs into, env) for one run in `work`."""
-    env = dict(env, UV_CACHE_DIR=str(work / "uv"))
-    if wrapper != "gitlab":  # the GitLab template names the command itself: `shipmark_run deploy`
-        env.update(SHIPMARK_WRAP_COMMAND="deploy", SHIPMARK_WRAP_ARGS="--dry-run")
-    if wrapper == "github":
-        env["RUNNER_TEMP"] = str(work / "venv")  # the action's virtualenv lives in the job's RUNNER_TEMP
-        return ["bash", str(REPO / "actions" / "_shared" / "run.sh")], work / "venv", env
-    script = work / f"{wrapper}.sh"
-    if wrapper == "gitlab":
-        script.write_text(gitlab_script())
-        env.update(SHIPMARK_PACKAGE=package, SHIPMARK_VENV=str(work / "venv"), SHIPMARK_ARGS="--dry-run")
-        return ["sh", str(script)], work / "venv", env
-    script.write_text(jenkins_script())
-    env.update(SHIPMARK_PACKAGE=package, WORKSPACE_TMP=str(work / "venv"), BUILD_TAG="bench-1")
-    return ["sh", str(script)], work / "venv", env
+class Job:
+    """One simulated CI job of one wrapper: its directories, its command and its environment."""
 
+    def __init__(self, wrapper: str, root: Path, env: Dict[str, str], scripts: Dict[str, str], source: str):
+        self.wrapper, self.root = wrapper, root
+        self.env = dict(env, HOME=str(root / "home"))
+        (root / "home").mkdir(parents=True)
+        self.cwd = root / "checkout"
+        self.cwd.mkdir()
+        if wrapper == "github":
+            self.wheels = root / "tmp" / "shipmark-wheels"
+            self.env.update(RUNNER_TEMP=str(root / "tmp"), SHIPMARK_WRAP_WHEEL_CACHE=str(self.wheels),
+                            SHIPMARK_WRAP_PYTHON=PYTHON, SHIPMARK_WRAP_COMMAND="deploy", SHIPMARK_WRAP_ARGS="--dry-run")
+            (root / "tmp").mkdir(mode=0o700)
+            self.command = ["bash", str(REPO / "actions" / "_shared" / "run.sh")]
+            return
+        script = root / f"{wrapper}.sh"
+        script.write_text(scripts[wrapper])
+        self.command = ["sh", str(script)]
+        if wrapper == "gitlab":
+            self.wheels = self.cwd / ".shipmark-cache"
+            self.env.update(SHIPMARK_VENV=str(self.cwd / ".shipmark-venv"), SHIPMARK_CACHE_DIR=str(self.wheels),
+                            SHIPMARK_ARGS="--dry-run", CI_JOB_ID="1", SHIPMARK_REUSE="")
+        else:
+            self.wheels = root / "home" / ".cache" / "shipmark"
+            (root / "ws@tmp").mkdir()
+            shutil.copy(LOCK, root / "ws@tmp" / "shipmark-runtime-lock.txt")
+            self.env.update(SHIPMARK_INSTALL_SOURCE=source, SHIPMARK_INSTALL_VENV=str(root / "ws@tmp" / "shipmark-venv"),
+                            SHIPMARK_INSTALL_LOCK=str(root / "ws@tmp" / "shipmark-runtime-lock.txt"),
+                            SHIPMARK_WRAP_COMMAND="deploy", SHIPMARK_WRAP_ARGS="--dry-run",
+                            WORKSPACE=str(self.cwd), BUILD_TAG="bench-1")
 
-def measure(wrapper: str, package: str, with_uv: bool, cold_runs: int, warm_runs: int, tmp: Path):
-    env = base_env(tmp, with_uv)
-    cold: List[float] = []
-    filled: Optional[Path] = None
-    for i in range(cold_runs):
-        work = Path(tempfile.mkdtemp(dir=tmp))
-        cmd, venv, run_env = scenario(wrapper, package, work, env)
-        cold.append(timed(cmd, work, run_env))
-        filled = venv
-    warm: List[float] = []
-    for i in range(warm_runs):
-        work = Path(tempfile.mkdtemp(dir=tmp))
-        cmd, venv, run_env = scenario(wrapper, package, work, env)
+    def run(self, expect: str) -> float:
         start = time.perf_counter()
-        shutil.copytree(filled, venv, symlinks=True)  # the cache restore
-        restore = time.perf_counter() - start
-        warm.append(restore + timed(cmd, work, run_env))
-    return statistics.median(cold), statistics.median(warm)
+        proc = subprocess.run(self.command, cwd=str(self.cwd), env=self.env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0 or '"operation": "deploy"' not in proc.stdout or expect not in proc.stdout:
+            raise Failed(f"{self.wrapper}: {' '.join(self.command)} exited {proc.returncode}, "
+                         f"expected {expect!r} in:\n{proc.stdout[-3000:]}")
+        return elapsed
+
+    def later_step(self) -> float:
+        if self.wrapper == "gitlab":
+            self.env["SHIPMARK_REUSE"] = "reuse"  # what .shipmark-track's after_script does
+        return self.run("")
+
+
+def measure(wrapper: str, installer: str, runs: int, tmp: Path, scripts: Dict[str, str], source: str,
+            wheel_dir: Path) -> Dict[str, float]:
+    env = base_env(tmp, installer, wheel_dir)
+    timings: Dict[str, List[float]] = {"cold": [], "warm": [], "later step": []}
+    filled: Optional[Path] = None
+    installing = f"with {installer}"
+    for _ in range(runs):
+        job = Job(wrapper, Path(tempfile.mkdtemp(dir=tmp)), env, scripts, source)
+        timings["cold"].append(job.run(installing))
+        timings["later step"].append(job.later_step())
+        filled = job.wheels
+    if installer == "pip":
+        for _ in range(runs):
+            job = Job(wrapper, Path(tempfile.mkdtemp(dir=tmp)), env, scripts, source)
+            start = time.perf_counter()
+            shutil.copytree(filled, job.wheels, symlinks=True)  # the cache restore
+            restore = time.perf_counter() - start if wrapper != "jenkins" else 0.0
+            timings["warm"].append(restore + job.run("from the wheel cache"))
+    else:
+        timings["warm"] = timings["cold"]
+    return {name: statistics.median(values) for name, values in timings.items()}
 
 
 def build_wheel(out: Path) -> Path:
@@ -139,61 +186,63 @@ def build_wheel(out: Path) -> Path:
 
 
 def install_times(wheel: Path, tmp: Path, runs: int) -> Dict[str, float]:
-    """Median seconds to install the wheel (with its dependencies) into a fresh virtualenv."""
-    base = str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+    """Median seconds to install the wheel with its dependencies into a fresh virtualenv."""
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    results: Dict[str, List[float]] = {"pip, no cache": [], "uv, warm cache": [], "uv, no cache": []}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(DROP)}
-    uv_cache = tmp / "uv-cache-warm"
-    for i in range(runs + 1):
-        for label in results:
-            venv = tmp / f"iv-{i}-{len(label)}-{label[:2]}"
+    env = dict({k: v for k, v in os.environ.items() if not k.startswith(DROP)}, PIP_CONFIG_FILE=os.devnull)
+    commands: Dict[str, Callable[[Path], List[str]]] = {
+        "pip, no cache": lambda venv: [PYTHON, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                                       "--quiet", "--no-cache-dir", "--disable-pip-version-check", str(wheel)],
+        "uv, no cache": lambda venv: [uv, "pip", "install", "--quiet", "--no-cache", "--python",
+                                      str(venv / "bin" / "python"), str(wheel)],
+    }
+    results: Dict[str, List[float]] = {label: [] for label in commands}
+    for i in range(runs):
+        for label, command in commands.items():
+            venv = tmp / f"install-{i}-{label[:2]}"
             start = time.perf_counter()
-            subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
-            if label.startswith("pip"):
-                cmd = [base, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
-                       "--no-cache-dir", "--disable-pip-version-check", str(wheel)]
-                run_env = env
-            else:
-                cache = uv_cache if "warm" in label else tmp / f"uv-cold-{i}"
-                cmd = [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)]
-                run_env = dict(env, UV_CACHE_DIR=str(cache))
-            subprocess.run(cmd, check=True, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if i:  # the first round fills the warm uv cache and is not counted
-                results[label].append(time.perf_counter() - start)
+            subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True)
+            subprocess.run(command(venv), check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            results[label].append(time.perf_counter() - start)
             shutil.rmtree(venv)
     return {label: statistics.median(times) for label, times in results.items()}
 
 
+def verdict(seconds: float, target: float) -> str:
+    return f"{seconds:.2f} s {'(met)' if seconds <= target else '(over)'}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cold-runs", type=int, default=3)
-    parser.add_argument("--warm-runs", type=int, default=5)
-    parser.add_argument("--install-runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="jobs per cell (medians)")
     parser.add_argument("--only", default="github,gitlab,jenkins")
+    parser.add_argument("--installers", default="pip,uv")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipmark-overhead-") as name:
         tmp = Path(name)
         wheel = build_wheel(tmp / "dist")
-        print(f"wheel: {wheel.name}, {wheel.stat().st_size / 1024:.0f} KiB")
-        for label, seconds in install_times(wheel, tmp, args.install_runs).items():
-            print(f"wheel install into a fresh venv ({label}), median of {args.install_runs}: {seconds:.2f} s")
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        source = f"release:shipmark=={version()}:{digest}"
+        print(f"wheel: {wheel.name}, {wheel.stat().st_size / 1024:.0f} KiB, sha256 {digest}")
+        print(f"interpreter: {PYTHON}")
+        for label, seconds in install_times(wheel, tmp, args.runs).items():
+            print(f"wheel + dependencies into a fresh virtualenv ({label}), median of {args.runs}: {seconds:.2f} s")
+        scripts = {"gitlab": gitlab_script(digest), "jenkins": jenkins_script()}
         print()
-        print("| wrapper | from | installer | cold (median) | warm (median) |")
+        print(f"| wrapper | installer | cold (target <= {COLD_TARGET:.0f} s) | warm (target <= {WARM_TARGET:.0f} s) "
+              "| later step, same job |")
         print("|---|---|---|---|---|")
         failed = False
         for wrapper in args.only.split(","):
-            sources = [("source", str(REPO))] if wrapper == "github" else [("wheel", str(wheel)), ("source", str(REPO))]
-            for source, package in sources:
-                for with_uv in (False, True):
-                    try:
-                        cold, warm = measure(wrapper, package, with_uv, args.cold_runs, args.warm_runs, tmp)
-                        row = f"{cold:.2f} s | {warm:.2f} s"
-                    except Failed as exc:
-                        failed = True
-                        print(exc, file=sys.stderr)
-                        row = "failed | failed"
-                    print(f"| {wrapper} | {source} | {'uv' if with_uv else 'pip'} | {row} |", flush=True)
+            for installer in args.installers.split(","):
+                try:
+                    t = measure(wrapper, installer, args.runs, tmp, scripts, source, wheel.parent)
+                    row = (f"{verdict(t['cold'], COLD_TARGET)} | {verdict(t['warm'], WARM_TARGET)} | "
+                           f"{t['later step']:.2f} s")
+                except Failed as exc:
+                    failed = True
+                    print(exc, file=sys.stderr)
+                    row = "failed | failed | failed"
+                print(f"| {wrapper} | {installer} | {row} |", flush=True)
     return 1 if failed else 0
 
 
