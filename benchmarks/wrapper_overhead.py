@@ -26,6 +26,8 @@ Columns:
   Restore + verify (pip re-hashes every wheel against the lock) + install + one deploy.
 - later step: a second shipmark step of the same job (or Jenkins build), which reuses the
   job's virtualenv.
+Rows "from source" (GitLab, Jenkins): `package` set to this tree, which pip or uv builds
+into a wheel first; the user's own package bypasses the lock, so it has no wheel cache.
 Targets (issue 15): warm <= 1 s, cold <= 3 s.
 
 Also: the wheel's size, and its install time with its dependencies into a fresh
@@ -130,6 +132,8 @@ class Job:
             self.wheels = self.cwd / ".shipmark-cache"
             self.env.update(SHIPMARK_VENV=str(self.cwd / ".shipmark-venv"), SHIPMARK_CACHE_DIR=str(self.wheels),
                             SHIPMARK_ARGS="--dry-run", CI_JOB_ID="1", SHIPMARK_REUSE="")
+            if source.startswith("user:"):
+                self.env["SHIPMARK_PACKAGE"] = source[len("user:"):]
         else:
             self.wheels = root / "home" / ".cache" / "shipmark"
             (root / "ws@tmp").mkdir()
@@ -166,7 +170,9 @@ def measure(wrapper: str, installer: str, runs: int, tmp: Path, scripts: Dict[st
         timings["cold"].append(job.run(installing))
         timings["later step"].append(job.later_step())
         filled = job.wheels
-    if installer == "pip":
+    if source.startswith("user:"):
+        timings["warm"] = timings["cold"]  # the user's own package bypasses the lock and its cache
+    elif installer == "pip":
         for _ in range(runs):
             job = Job(wrapper, Path(tempfile.mkdtemp(dir=tmp)), env, scripts, source)
             start = time.perf_counter()
@@ -228,21 +234,25 @@ def main() -> int:
             print(f"wheel + dependencies into a fresh virtualenv ({label}), median of {args.runs}: {seconds:.2f} s")
         scripts = {"gitlab": gitlab_script(digest), "jenkins": jenkins_script()}
         print()
-        print(f"| wrapper | installer | cold (target <= {COLD_TARGET:.0f} s) | warm (target <= {WARM_TARGET:.0f} s) "
+        print(f"| wrapper | from | installer | cold (target <= {COLD_TARGET:.0f} s) | warm (target <= {WARM_TARGET:.0f} s) "
               "| later step, same job |")
-        print("|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|")
         failed = False
         for wrapper in args.only.split(","):
-            for installer in args.installers.split(","):
-                try:
-                    t = measure(wrapper, installer, args.runs, tmp, scripts, source, wheel.parent)
-                    row = (f"{verdict(t['cold'], COLD_TARGET)} | {verdict(t['warm'], WARM_TARGET)} | "
-                           f"{t['later step']:.2f} s")
-                except Failed as exc:
-                    failed = True
-                    print(exc, file=sys.stderr)
-                    row = "failed | failed | failed"
-                print(f"| {wrapper} | {installer} | {row} |", flush=True)
+            # GitHub runs from its own checkout; GitLab and Jenkins install the released wheel by
+            # default, or the source tree when `package` names it (built by pip or uv, unlocked).
+            kinds = [("checkout", source)] if wrapper == "github" else [("wheel", source), ("source", f"user:{REPO}")]
+            for kind, job_source in kinds:
+                for installer in args.installers.split(","):
+                    try:
+                        t = measure(wrapper, installer, args.runs, tmp, scripts, job_source, wheel.parent)
+                        row = (f"{verdict(t['cold'], COLD_TARGET)} | {verdict(t['warm'], WARM_TARGET)} | "
+                               f"{t['later step']:.2f} s")
+                    except Failed as exc:
+                        failed = True
+                        print(exc, file=sys.stderr)
+                        row = "failed | failed | failed"
+                    print(f"| {wrapper} | {kind} | {installer} | {row} |", flush=True)
     return 1 if failed else 0
 
 
