@@ -10,6 +10,9 @@
 # nothing is built from source and a wheel from anywhere else (another index, a poisoned
 # cache) cannot install. A cache of wheels is only an accelerator: the installer re-hashes
 # each wheel against the lock, which comes from the trusted checkout, never from the cache.
+# The wrappers run this in the user's checkout, which is not trusted code either: every
+# interpreter runs with -I (the working directory is not put on the import path, where a
+# hashlib.py or pip/ of the checkout would run) and uv with --no-config (no uv.toml from it).
 #
 #   shipmark_install_env PYTHON VENV LOCK SOURCE [WHEEL_CACHE]
 #     PYTHON       interpreter to build the virtualenv with (python3)
@@ -38,10 +41,18 @@ shipmark_log() {
 }
 
 shipmark_cache_key() {
-  "$1" - "$2" "$3" <<'PY'
-import hashlib, sys, sysconfig
+  # shipmark from a checkout is not among the cached wheels: the key is the same wherever
+  # the checkout lives (a CI runner may put it under a path that changes with every job).
+  case "$3" in checkout:*) set -- "$1" "$2" checkout ;; esac
+  # The machine as well as the platform: a universal2 macOS Python reports one platform on
+  # Intel and Apple silicon, whose wheels differ.
+  "$1" -I - "$2" "$3" <<'PY'
+import hashlib, platform, sys, sysconfig
 digest = hashlib.sha256(open(sys.argv[1], "rb").read() + b"\0" + sys.argv[2].encode()).hexdigest()
-print("shipmark-%s-cp%d%d-%s" % (sysconfig.get_platform(), sys.version_info[0], sys.version_info[1], digest[:16]))
+where = sysconfig.get_platform()
+if not where.endswith(platform.machine()):
+    where += "-" + platform.machine()
+print("shipmark-%s-cp%d%d-%s" % (where, sys.version_info[0], sys.version_info[1], digest[:16]))
 PY
 }
 
@@ -62,6 +73,12 @@ shipmark_private_dir() {
   fi
 }
 
+# A requirement as the log may show it: a user:password@ in a URL (a token in a private
+# index or git URL) is hidden.
+shipmark_shown() {
+  printf '%s\n' "$1" | sed 's#://[^/@]*@#://***@#'
+}
+
 shipmark_venv_python() {
   if [ -x "$1/bin/python" ]; then echo "$1/bin/python"; else echo "$1/Scripts/python.exe"; fi
 }
@@ -70,9 +87,9 @@ shipmark_venv_python() {
 # saves creating a pip inside every virtualenv), else the virtualenv's own pip.
 shipmark_pip() {
   if [ -n "${shipmark_host_pip:-}" ]; then
-    "$shipmark_python" -m pip --python "$SHIPMARK_VENV_PYTHON" --disable-pip-version-check --no-input "$@"
+    "$shipmark_python" -I -m pip --python "$SHIPMARK_VENV_PYTHON" --disable-pip-version-check --no-input "$@"
   else
-    "$SHIPMARK_VENV_PYTHON" -m pip --disable-pip-version-check --no-input "$@"
+    "$SHIPMARK_VENV_PYTHON" -I -m pip --disable-pip-version-check --no-input "$@"
   fi
 }
 
@@ -82,7 +99,7 @@ shipmark_install_locked() {
   if [ "$shipmark_installer" = uv ]; then
     # --no-cache: uv would trust digests recorded in its own cache; with no cache it hashes
     # what it downloads against the lock.
-    uv pip install --quiet --no-cache --python "$SHIPMARK_VENV_PYTHON" --require-hashes \
+    uv pip install --no-config --quiet --no-cache --python "$SHIPMARK_VENV_PYTHON" --require-hashes \
       --only-binary :all: --no-deps ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} -r "$1"
     return
   fi
@@ -97,7 +114,7 @@ shipmark_install_locked() {
     fi
     shipmark_log "wheel cache $shipmark_wheels is empty or does not match the lock: downloading"
     find "$shipmark_wheels" -mindepth 1 -delete 2>/dev/null
-    "$shipmark_python" -m pip download --quiet --disable-pip-version-check --no-input --require-hashes \
+    "$shipmark_python" -I -m pip download --quiet --disable-pip-version-check --no-input --require-hashes \
       --only-binary :all: --no-deps --dest "$shipmark_wheels" -r "$1" &&
       shipmark_pip install --quiet --no-compile --require-hashes --only-binary :all: --no-deps --no-index \
         --find-links "$shipmark_wheels" -r "$1"
@@ -134,23 +151,24 @@ shipmark_install_env() {
   rm -rf "$shipmark_venv"
   shipmark_host_pip=
   # pip >= 22.3 has --python; read from pip's version string (running pip costs ~0.5 s).
-  if [ "$shipmark_installer" = uv ] || "$shipmark_python" -c 'import re, sys, pip
+  if [ "$shipmark_installer" = uv ] || "$shipmark_python" -I -c 'import re, sys, pip
 m = re.match(r"(\d+)\.(\d+)", pip.__version__)
 sys.exit(not m or (int(m.group(1)), int(m.group(2))) < (22, 3))' >/dev/null 2>&1; then
     [ "$shipmark_installer" = uv ] || shipmark_host_pip=1
     # No pip inside the virtualenv: seconds saved in every job.
-    "$shipmark_python" -m venv --without-pip "$shipmark_venv" || return 1
+    "$shipmark_python" -I -m venv --without-pip "$shipmark_venv" || return 1
   else
-    "$shipmark_python" -m venv "$shipmark_venv" || return 1
+    "$shipmark_python" -I -m venv "$shipmark_venv" || return 1
   fi
   SHIPMARK_VENV_PYTHON=$(shipmark_venv_python "$shipmark_venv")
 
   case "$shipmark_source" in
     user:*)
-      shipmark_log "installing ${shipmark_source#user:} with $shipmark_installer: your package input," \
+      shipmark_spec=$(shipmark_shown "${shipmark_source#user:}")
+      shipmark_log "installing $shipmark_spec with $shipmark_installer: your package input," \
         "so it and its dependencies come as resolved, not from shipmark's hash lock"
       if [ "$shipmark_installer" = uv ]; then
-        uv pip install --quiet --python "$SHIPMARK_VENV_PYTHON" \
+        uv pip install --no-config --quiet --python "$SHIPMARK_VENV_PYTHON" \
           ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} "${shipmark_source#user:}"
       else
         shipmark_pip install --quiet "${shipmark_source#user:}"
@@ -161,7 +179,7 @@ sys.exit(not m or (int(m.group(1)), int(m.group(2))) < (22, 3))' >/dev/null 2>&1
       shipmark_log "installing shipmark's dependencies with $shipmark_installer (hash-locked)," \
         "shipmark from ${shipmark_source#checkout:}"
       shipmark_install_locked "$shipmark_lock" || return 1
-      "$SHIPMARK_VENV_PYTHON" - "${shipmark_source#checkout:}/src" <<'PY' || return 1
+      "$SHIPMARK_VENV_PYTHON" -I - "${shipmark_source#checkout:}/src" <<'PY' || return 1
 import pathlib, sys, sysconfig
 # Like an editable install: the virtualenv imports shipmark from the checkout, nothing built.
 pathlib.Path(sysconfig.get_paths()["purelib"], "shipmark-checkout.pth").write_text(sys.argv[1] + "\n")
@@ -181,7 +199,7 @@ PY
           "digest is recorded for this version yet, so shipmark itself is not hash-checked"
         shipmark_install_locked "$shipmark_lock" || return 1
         if [ "$shipmark_installer" = uv ]; then
-          uv pip install --quiet --python "$SHIPMARK_VENV_PYTHON" --no-deps \
+          uv pip install --no-config --quiet --python "$SHIPMARK_VENV_PYTHON" --no-deps \
             ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} "$shipmark_spec" || return 1
         else
           shipmark_pip install --quiet --no-deps "$shipmark_spec" || return 1

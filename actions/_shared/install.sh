@@ -71,10 +71,13 @@ action_install() {
     root="${action_scratch}"
   fi
   action_venv="${root}/venv-${key}"
-  # The stamp, written last, names the checkout the virtualenv runs shipmark from: a
-  # virtualenv an earlier step left half-built, or made for another ref of the action (the
-  # key does not depend on the checkout), is not reused.
-  if [ "$(cat "${action_venv}/.shipmark-installed" 2>/dev/null)" = "${action_source}" ]; then
+  # The stamp, written last, names the checkout the virtualenv runs shipmark from (a
+  # virtualenv an earlier step left half-built, or made for another ref of the action, is
+  # not reused) and this job's nonce, which the first install made up and handed to the
+  # job's later steps only (GITHUB_ENV): a virtualenv planted with a stamp, say by a
+  # restored cache archive (it can write anywhere the job can), never matches it.
+  if [ -n "${SHIPMARK_ACTION_JOB_NONCE:-}" ] && [ "$(cat "${action_venv}/.shipmark-installed" 2>/dev/null)" \
+    = "${action_source}|${SHIPMARK_ACTION_JOB_NONCE}" ]; then
     # shellcheck disable=SC2034 # run.sh runs it
     SHIPMARK_VENV_PYTHON="$(shipmark_venv_python "${action_venv}")"
     echo "shipmark: reusing this job's environment ${action_venv}"
@@ -84,5 +87,8 @@ action_install() {
   shipmark_install_env "${python}" "${action_venv}" "${action_lock}" "${action_source}" \
     "${SHIPMARK_WRAP_WHEEL_CACHE:-}" ||
     action_install_failed "${shipmark_installer:-pip} could not install shipmark from ${action_dir}"
-  printf '%s' "${action_source}" >"${action_venv}/.shipmark-installed"
+  SHIPMARK_ACTION_JOB_NONCE="$("${python}" -I -c 'import secrets; print(secrets.token_hex(16))')" ||
+    action_install_failed "${python} cannot make a random nonce"
+  printf '%s' "${action_source}|${SHIPMARK_ACTION_JOB_NONCE}" >"${action_venv}/.shipmark-installed"
+  if [ -n "${GITHUB_ENV:-}" ]; then echo "SHIPMARK_ACTION_JOB_NONCE=${SHIPMARK_ACTION_JOB_NONCE}" >>"${GITHUB_ENV}"; fi
 }

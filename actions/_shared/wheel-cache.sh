@@ -18,6 +18,9 @@ fail() {
 # shellcheck source=actions/_shared/install.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/install.sh"
 
+# Restore at most once per job, before its first install: a later restore could write into
+# the virtualenv this job already built and checked.
+[ -z "${SHIPMARK_ACTION_JOB_NONCE:-}" ] || fail "this job has already installed shipmark"
 action_uses_pip || fail "uv installs from the index"
 [ -n "${RUNNER_TEMP:-}" ] || fail "RUNNER_TEMP is not set"
 python="$(action_python)"

@@ -45,11 +45,18 @@ def installer_path(tmp_path: Path, with_uv: bool) -> str:
 def action_env(tmp_path: Path, *, with_uv: bool, python: str = sys.executable, **extra: str) -> Dict[str, str]:
     """What the composite step gives run.sh: a job's RUNNER_TEMP, a `context --json` command."""
     (tmp_path / "runner-temp").mkdir(exist_ok=True)
-    env = clean_env(RUNNER_TEMP=str(tmp_path / "runner-temp"), SHIPMARK_WRAP_PYTHON=python,
+    env = clean_env(RUNNER_TEMP=str(tmp_path / "runner-temp"), GITHUB_ENV=str(tmp_path / "github-env"),
+                    SHIPMARK_WRAP_PYTHON=python,
                     SHIPMARK_WRAP_COMMAND="context", SHIPMARK_WRAP_ARGS="--json", HOME=str(tmp_path / "home"),
                     PATH=installer_path(tmp_path, with_uv), UV_CACHE_DIR=str(tmp_path / "uv-cache"))
     env.update(extra)
     return env
+
+
+def next_step_env(tmp_path: Path, env: Dict[str, str]) -> Dict[str, str]:
+    """The environment of the job's next step: GitHub adds what a step wrote to GITHUB_ENV."""
+    exported = (tmp_path / "github-env").read_text().splitlines() if (tmp_path / "github-env").exists() else []
+    return dict(env, **dict(line.split("=", 1) for line in exported if "=" in line))
 
 
 def job_venvs(tmp_path: Path):
@@ -92,10 +99,35 @@ def test_action_install_without_ensurepip_and_its_fallback(tmp_path, installer):
     (venv,) = job_venvs(tmp_path)
     assert (venv / "bin" / "pip").exists() is (installer == "venv-pip")
     assert json.loads(first.stdout.splitlines()[-1])["is_ci"] is False
-    again = run(["bash", RUN_SH], cwd=tmp_path, env=env)
+    again = run(["bash", RUN_SH], cwd=tmp_path, env=next_step_env(tmp_path, env))
     assert f"shipmark: reusing this job's environment {venv}\n" in again.stdout, again.stdout
     assert "installing" not in again.stdout
     assert not (tmp_path / "home" / ".cache").exists()  # nothing kept outside RUNNER_TEMP
+
+
+def test_a_virtualenv_planted_in_runner_temp_is_never_run(tmp_path):
+    """A restored cache archive can write anywhere the job can, RUNNER_TEMP included: a
+    virtualenv planted where the job's would be, stamped as 0.1.0-style reuse expects (or with
+    a guessed nonce), is replaced by a fresh install; only this job's own nonce allows reuse."""
+    env = action_env(tmp_path, with_uv=True)
+    first = run(["bash", RUN_SH], cwd=tmp_path, env=env)
+    (venv,) = job_venvs(tmp_path)
+    stamp = (venv / ".shipmark-installed").read_text()
+    source, nonce = stamp.split("|")
+    assert source == f"checkout:{REPO}" and re.fullmatch(r"[0-9a-f]{32}", nonce), stamp
+    assert next_step_env(tmp_path, env)["SHIPMARK_ACTION_JOB_NONCE"] == nonce
+    marker = tmp_path / "planted-ran"
+    for planted_stamp in (source, f"{source}|{'0' * 32}"):
+        shutil.rmtree(venv)
+        plant_venv(venv, marker)
+        (venv / ".shipmark-installed").write_text(planted_stamp)
+        (tmp_path / "github-env").unlink()
+        for step_env in (env, dict(env, SHIPMARK_ACTION_JOB_NONCE="0" * 32)):
+            proc = run(["bash", RUN_SH], cwd=tmp_path, env=step_env)
+            assert "installing shipmark's dependencies with uv" in proc.stdout, proc.stdout
+            assert json.loads(proc.stdout.splitlines()[-1])["is_ci"] is False
+    assert not marker.exists(), marker.read_text()
+    assert "reusing" not in first.stdout
 
 
 def test_a_local_run_installs_into_a_temporary_directory_it_removes(tmp_path):
