@@ -114,6 +114,7 @@ class Job:
 
     def __init__(self, wrapper: str, root: Path, env: Dict[str, str], scripts: Dict[str, str], source: str):
         self.wrapper, self.root = wrapper, root
+        self.stdout = ""
         self.env = dict(env, HOME=str(root / "home"))
         (root / "home").mkdir(parents=True)
         self.cwd = root / "checkout"
@@ -138,7 +139,7 @@ class Job:
             self.wheels = root / "home" / ".cache" / "shipmark"
             (root / "ws@tmp").mkdir()
             shutil.copy(LOCK, root / "ws@tmp" / "shipmark-runtime-lock.txt")
-            self.env.update(SHIPMARK_INSTALL_SOURCE=source, SHIPMARK_INSTALL_VENV=str(root / "ws@tmp" / "shipmark-venv"),
+            self.env.update(SHIPMARK_INSTALL_SOURCE=source, SHIPMARK_INSTALL_TMP=str(root / "ws@tmp"), SHIPMARK_BUILD_VENV="",
                             SHIPMARK_INSTALL_LOCK=str(root / "ws@tmp" / "shipmark-runtime-lock.txt"),
                             SHIPMARK_WRAP_COMMAND="deploy", SHIPMARK_WRAP_ARGS="--dry-run",
                             WORKSPACE=str(self.cwd), BUILD_TAG="bench-1")
@@ -148,6 +149,7 @@ class Job:
         proc = subprocess.run(self.command, cwd=str(self.cwd), env=self.env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         elapsed = time.perf_counter() - start
+        self.stdout = proc.stdout
         if proc.returncode != 0 or '"operation": "deploy"' not in proc.stdout or expect not in proc.stdout:
             raise Failed(f"{self.wrapper}: {' '.join(self.command)} exited {proc.returncode}, "
                          f"expected {expect!r} in:\n{proc.stdout[-3000:]}")
@@ -156,6 +158,8 @@ class Job:
     def later_step(self) -> float:
         if self.wrapper == "gitlab":
             self.env["SHIPMARK_REUSE"] = "reuse"  # what .shipmark-track's after_script does
+        if self.wrapper == "jenkins":  # the path the first step printed, as the Groovy side keeps it
+            self.env["SHIPMARK_BUILD_VENV"] = re.search(r"^shipmark-venv: (.*)$", self.stdout, re.M).group(1)
         return self.run("")
 
 

@@ -10,8 +10,10 @@
  * shipmark's arguments (the rule all the wrappers share: docs/wrappers.md).
  *
  * shipmark (its `shipmark-wrap` command) comes from PATH, or is installed once per build
- * into a private virtualenv under WORKSPACE_TMP by the installer all the wrappers share (a
- * library resource, generated from installer/install.sh): dependencies from the hash lock,
+ * into a private virtualenv in a new directory of WORKSPACE_TMP named at random (its path
+ * kept in env.SHIPMARK_BUILD_VENV for the build's later steps; none left by an earlier
+ * build is ever used) by the installer all the wrappers share (a library resource,
+ * generated from installer/install.sh): dependencies from the hash lock,
  * shipmark itself pinned by DEFAULT_PACKAGE_SHA256 unless `package` names something else.
  * Needs the Credentials Binding and Pipeline Utility Steps (readJSON) plugins. See
  * shipmark.txt for every parameter.
@@ -27,6 +29,8 @@ import groovy.transform.Field
 @Field final String DEFAULT_PACKAGE_SHA256 = ''
 @Field final String DEFAULT_TOKEN_VARIABLE = 'SHIPMARK_TOKEN'
 @Field final String EXIT_MARKER = 'shipmark-exit-status: '
+// First line of stdout after a fresh install: the build's virtualenv, kept in env.
+@Field final String VENV_MARKER = 'shipmark-venv: '
 @Field final String NEWLINE = '\n'
 @Field final String COMMA = ', '
 @Field final String PACKAGE = 'package'  // a keyword in Groovy: always quoted
@@ -41,7 +45,8 @@ import groovy.transform.Field
 @Field final String LOCK_FILE = 'shipmark-runtime-lock.txt'  // written under WORKSPACE_TMP
 
 // What `sh` runs: SCRIPT_HEAD, the installer's functions (they only define functions), then
-// SCRIPT_BODY. The body finds `shipmark-wrap` on PATH, or installs shipmark once per build;
+// SCRIPT_BODY. The body finds `shipmark-wrap` on PATH, or installs shipmark once per build
+// (into a fresh directory whose path it prints first, for the build's later steps);
 // shipmark-wrap builds the command line from SHIPMARK_WRAP_* (see docs/wrappers.md) and
 // runs it with --json; the exit status goes on the last line of stdout, so that the results
 // can be read even when shipmark fails. Every value reaches the script as an environment
@@ -70,6 +75,31 @@ shipmark_agent_wheels() {
   printf '%s\\n' "$cache/wheels/$key${EXECUTOR_NUMBER:+-executor$EXECUTOR_NUMBER}"
 }
 
+# This build's virtualenv from an earlier step: SHIPMARK_BUILD_VENV, the path a first step
+# printed and the Groovy side kept for this build only. Used only if it is still a private
+# directory of this user with this build's stamp and an interpreter.
+shipmark_build_venv() {
+  [ -n "${SHIPMARK_BUILD_VENV:-}" ] && [ -d "$SHIPMARK_BUILD_VENV" ] &&
+    shipmark_private_dir "$SHIPMARK_BUILD_VENV" &&
+    [ "$(cat "$SHIPMARK_BUILD_VENV/.shipmark-build" 2>/dev/null || true)" = "$1" ] &&
+    [ -x "$(shipmark_venv_python "$SHIPMARK_BUILD_VENV/venv")" ]
+}
+
+# Virtualenvs earlier builds left in SHIPMARK_INSTALL_TMP (WORKSPACE_TMP outlives builds):
+# never used, removed. Those stamped for this build stay (parallel branches may use them);
+# so do unstamped ones (maybe still installing).
+shipmark_remove_stale() {
+  rm -rf "$SHIPMARK_INSTALL_TMP/shipmark-venv"  # the fixed name older versions used
+  [ -n "${BUILD_TAG:-}" ] || return 0
+  for old in "$SHIPMARK_INSTALL_TMP"/shipmark-venv.*; do
+    [ -f "$old/.shipmark-build" ] || continue
+    case "$(cat "$old/.shipmark-build" 2>/dev/null || true)" in
+      "$BUILD_TAG|"*) ;;
+      *) rm -rf "$old" ;;
+    esac
+  done
+}
+
 if command -v shipmark-wrap >/dev/null 2>&1; then
   set -- shipmark-wrap
 else
@@ -77,19 +107,26 @@ else
     shipmark_log "no python3 on this agent's PATH: install Python 3.9+ (or shipmark itself)"
     exit 127
   fi
-  # Installed once per build; later steps of the same build reuse it.
+  # Installed once per build into a directory named at random (mktemp, mode 0700): an
+  # earlier build, which can write WORKSPACE_TMP and guess BUILD_TAG, cannot know the name.
+  # Its path goes on the first line of stdout; the Groovy side passes it to later steps.
   stamp="${BUILD_TAG:-}|$SHIPMARK_INSTALL_SOURCE"
-  SHIPMARK_VENV_PYTHON=$(shipmark_venv_python "$SHIPMARK_INSTALL_VENV")
-  if [ ! -x "$SHIPMARK_VENV_PYTHON" ] ||
-    [ "$(cat "$SHIPMARK_INSTALL_VENV/.shipmark-build" 2>/dev/null || true)" != "$stamp" ]; then
+  if shipmark_build_venv "$stamp"; then
+    venv_dir=$SHIPMARK_BUILD_VENV
+  else
+    shipmark_remove_stale
+    venv_dir=$(mktemp -d "$SHIPMARK_INSTALL_TMP/shipmark-venv.XXXXXXXX")
     wheels=$(umask 077 && shipmark_agent_wheels) || wheels=
-    if ! shipmark_install_env python3 "$SHIPMARK_INSTALL_VENV" "$SHIPMARK_INSTALL_LOCK" \\
+    if ! shipmark_install_env python3 "$venv_dir/venv" "$SHIPMARK_INSTALL_LOCK" \\
       "$SHIPMARK_INSTALL_SOURCE" "$wheels" >&2; then
-      shipmark_log "could not install shipmark into $SHIPMARK_INSTALL_VENV"
+      shipmark_log "could not install shipmark into $venv_dir/venv"
+      rm -rf "$venv_dir"
       exit 1
     fi
-    printf '%s' "$stamp" >"$SHIPMARK_INSTALL_VENV/.shipmark-build"
+    printf '%s' "$stamp" >"$venv_dir/.shipmark-build"
+    printf '%s%s\\n' 'shipmark-venv: ' "$venv_dir"
   fi
+  SHIPMARK_VENV_PYTHON=$(shipmark_venv_python "$venv_dir/venv")
   set -- "$SHIPMARK_VENV_PYTHON" -I -m shipmark.wrap
 fi
 status=0
@@ -109,12 +146,16 @@ List call(Map args = [:]) {
     writeFile(file: "${workDir}/${LOCK_FILE}", text: libraryResource(LOCK_RESOURCE))
     String script = SCRIPT_HEAD + libraryResource(INSTALLER_RESOURCE) + SCRIPT_BODY
     String stdout = ''
-    withEnv(environment(opts) + installEnvironment(opts, workDir)) {
+    withEnv(environment(opts) + installEnvironment(opts, workDir, env.SHIPMARK_BUILD_VENV ?: '')) {
         withCredentials(credentialBindings(opts)) {
             stdout = sh(script: script, returnStdout: true, label: "shipmark ${opts.command}")
         }
     }
     Map outcome = parseOutput(stdout)
+    if (outcome.venv) {
+        // Kept for the rest of this build only (a later build starts without it).
+        env.SHIPMARK_BUILD_VENV = outcome.venv
+    }
     List results = outcome.json ? readJSON(text: outcome.json) : []
     if (outcome.status != 0) {
         error("shipmark ${opts.command} failed with exit status ${outcome.status}")
@@ -166,16 +207,18 @@ List<String> environment(Map opts) {
 
 /**
  * Where and what to install: the default package pinned by its digest (`release:`), or the
- * user's own `package` (`user:`, which the installer logs as bypassing the hash lock).
+ * user's own `package` (`user:`, which the installer logs as bypassing the hash lock); the
+ * virtualenv an earlier step of this build installed ('' before the first).
  */
 @NonCPS
-List<String> installEnvironment(Map opts, String workDir) {
+List<String> installEnvironment(Map opts, String workDir, String buildVenv) {
     String wanted = opts.get(PACKAGE) ?: DEFAULT_PACKAGE
     String source = wanted == DEFAULT_PACKAGE ?
         "release:${DEFAULT_PACKAGE}:${DEFAULT_PACKAGE_SHA256}" : "user:${wanted}"
     List<String> vars = [
         "SHIPMARK_INSTALL_SOURCE=${source}",
-        "SHIPMARK_INSTALL_VENV=${workDir}/shipmark-venv",
+        "SHIPMARK_INSTALL_TMP=${workDir}",
+        "SHIPMARK_BUILD_VENV=${buildVenv}",
         "SHIPMARK_INSTALL_LOCK=${workDir}/${LOCK_FILE}",
     ]
     return vars*.toString()
@@ -248,17 +291,25 @@ List<String> metaPairs(Object meta) {
     return strings(meta)
 }
 
-/** Splits the script's stdout into the --json text and shipmark's exit status. */
+/**
+ * Splits the script's stdout into the --json text, shipmark's exit status and the path of
+ * a virtualenv just installed (only ever the first line: shipmark's output comes after it).
+ */
 @NonCPS
 Map parseOutput(String stdout) {
     List<String> kept = []
     Integer status = null
+    String venv = null
+    boolean first = true
     stdout.split(NEWLINE).each { line ->
-        if (line.startsWith(EXIT_MARKER)) {
+        if (first && line.startsWith(VENV_MARKER)) {
+            venv = line.substring(VENV_MARKER.length())
+        } else if (line.startsWith(EXIT_MARKER)) {
             status = Integer.parseInt(line.substring(EXIT_MARKER.length()).trim())
         } else {
             kept << line
         }
+        first = false
     }
-    return [json: kept.join(NEWLINE).trim(), status: status == null ? 1 : status]
+    return [json: kept.join(NEWLINE).trim(), status: status == null ? 1 : status, venv: venv]
 }

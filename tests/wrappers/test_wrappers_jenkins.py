@@ -59,7 +59,7 @@ def harness(mode: str, cwd: Path, library: Path = REPO / "jenkins", **env: str):
 def test_steps_build_the_exact_command_and_handle_failures(tmp_path):
     """Exact sh script, environment and credential bindings; failure, abort and rethrow paths."""
     proc = harness("unit", tmp_path)
-    assert proc.stdout.splitlines()[-1] == "11 passed, 0 failed"
+    assert proc.stdout.splitlines()[-1] == "12 passed, 0 failed"
 
 
 def test_script_passes_values_as_literal_arguments(tmp_path):
@@ -179,6 +179,42 @@ def test_deploy_step_installs_once_and_records_failure(tmp_path, releasebits, di
     proc = install_run(tmp_path, releasebits, PATH=path, **extra)
     assert proc.stdout.count("shipmark: installing ") == 1, proc.stdout
     assert logged in proc.stdout, proc.stdout
+
+
+def plant_venv(where: Path, stamp: str, marker: Path) -> None:
+    """A virtualenv as the step leaves one, its python a script that leaves `marker` behind."""
+    for venv in (where, where / "venv"):
+        (venv / "bin").mkdir(parents=True, exist_ok=True)
+        python = venv / "bin" / "python"
+        python.write_text(f"#!/bin/sh\ntouch {marker}\necho '[]'\n")
+        python.chmod(0o700)
+    where.chmod(0o700)
+    (where / ".shipmark-build").write_text(stamp)
+
+
+def test_virtualenv_planted_by_an_earlier_build_never_runs(tmp_path, releasebits, dist):
+    """WORKSPACE_TMP outlives builds and BUILD_TAG is predictable: an earlier (say, untrusted
+    pull request) build of the job plants virtualenvs stamped for the next build, at the
+    fixed path older versions used and at names of the step's pattern. None runs: the build
+    installs into its own fresh directory once, records both events; stale ones are removed."""
+    build_tmp = tmp_path / "ws@tmp"
+    source = f"user:{dist.wheel}"
+    marker = tmp_path / "planted-python-ran"
+    planted = [build_tmp / "shipmark-venv", build_tmp / "shipmark-venv.AAAAAAAA",
+               build_tmp / "shipmark-venv.XXXXXXXX"]
+    for where in planted:
+        plant_venv(where, f"jenkins-web-deploy-7|{source}", marker)
+    older = build_tmp / "shipmark-venv.olderbld"
+    plant_venv(older, f"jenkins-web-deploy-5|{source}", marker)
+    proc = install_run(tmp_path, releasebits, build="7", PACKAGE=str(dist.wheel), EXPECTED_SOURCE=source)
+    assert not marker.exists(), proc.stdout
+    assert proc.stdout.count("shipmark: installing ") == 1, proc.stdout
+    (venv,) = re.findall(r"^BUILD_VENV: (.*)$", proc.stdout, re.M)
+    assert Path(venv).parent == build_tmp and Path(venv) not in planted, venv
+    assert stat.S_IMODE(Path(venv).stat().st_mode) == 0o700
+    # The fixed path and another build's directory are gone; those claiming this build stay, unused.
+    assert not (build_tmp / "shipmark-venv").exists() and not older.exists()
+    assert all(where.exists() for where in planted[1:])
 
 
 def pinned_library(tmp_path: Path, digest: str) -> Path:

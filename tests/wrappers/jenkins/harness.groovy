@@ -52,6 +52,9 @@ class FakePipeline {
         config.addCompilationCustomizers(imports)
         GroovyShell shell = new GroovyShell(loader, binding, config)
 
+        // One map per pipeline (one build): `env.X = value` in a step persists for the later
+        // steps of the same FakePipeline, as a Pipeline's env does for the rest of a build,
+        // and reaches real sh runs (runSh puts baseEnv into the process environment).
         binding.setVariable('env', baseEnv)
         binding.setVariable('currentBuild', [description: null])
         binding.setVariable('echo') { String text -> log << "echo: ${text}".toString() }
@@ -245,7 +248,8 @@ if (mode == 'unit') {
             SHIPMARK_WRAP_FAIL_ON_ERROR: 'true',
             SHIPMARK_INSTALL_SOURCE: 'release:shipmark==' + System.getenv('SHIPMARK_VERSION_UNDER_TEST') + ':' +
                 System.getenv('SHIPMARK_DEFAULT_SHA256_UNDER_TEST'),
-            SHIPMARK_INSTALL_VENV: '/harness/workspace@tmp/shipmark-venv',
+            SHIPMARK_INSTALL_TMP: '/harness/workspace@tmp',
+            SHIPMARK_BUILD_VENV: '',
             SHIPMARK_INSTALL_LOCK: '/harness/workspace@tmp/shipmark-runtime-lock.txt',
             SHIPMARK_TOKEN: SECRET,
         ]
@@ -267,9 +271,27 @@ if (mode == 'unit') {
         assert p.shCalls*.env*.SHIPMARK_INSTALL_SOURCE == [
             release, release, release, 'user:./vendor/shipmark.whl', 'user:shipmark==9.9.9',
             'user:git+https://example.invalid/shipmark.git@v1']
-        assert p.shCalls*.env*.SHIPMARK_INSTALL_VENV.unique() == ['/agent/ws@tmp/shipmark-venv']
+        assert p.shCalls*.env*.SHIPMARK_INSTALL_TMP.unique() == ['/agent/ws@tmp']
         assert p.writes*.file.unique() == ['/agent/ws@tmp/shipmark-runtime-lock.txt']
         ['./vendor', 'git+', '9.9.9'].each { value -> assert !p.shCalls*.script.any { it.contains(value) } }
+    }
+
+    scenario('shipmark: the virtualenv a step reports is passed to the later steps of this build only') {
+        FakePipeline p = pipeline(false)
+        String venv = '/harness/workspace@tmp/shipmark-venv.Ab3xY9zQ'
+        p.cannedStdout << "shipmark-venv: ${venv}\n[{\"target\": \"rb\", \"ok\": true}]\nshipmark-exit-status: 0\n"
+        p.cannedStdout << '[]\nshipmark-exit-status: 0\n'
+        assert p.step('shipmark', [:]) == [[target: 'rb', ok: true]]
+        p.step('shipmark', [:])
+        p.step('shipmark', [:])
+        assert p.shCalls*.env*.SHIPMARK_BUILD_VENV == ['', venv, venv]
+        assert p.baseEnv.SHIPMARK_BUILD_VENV == venv
+        // Only the first line counts: shipmark's own output never names the virtualenv.
+        assert p.vars.shipmark.parseOutput('[]\nshipmark-venv: /elsewhere\nshipmark-exit-status: 0\n') ==
+            [json: '[]\nshipmark-venv: /elsewhere', status: 0, venv: null]
+        FakePipeline nextBuild = pipeline(false)
+        nextBuild.step('shipmark', [:])
+        assert nextBuild.shCalls[0].env.SHIPMARK_BUILD_VENV == ''
     }
 
     scenario('shipmark: defaults, credentials map, tokenVariable') {
@@ -407,8 +429,14 @@ if (mode == 'unit') {
         assert p.shCalls.size() == 2
         p.shCalls.each { call -> assert call.stdout.contains('"target": "rb"') || call.stdout.contains('"target":"rb"') }
         assert p.shCalls*.env*.SHIPMARK_INSTALL_SOURCE.unique() == [System.getenv('EXPECTED_SOURCE')]
-        assert new File(System.getenv('WORKSPACE_TMP'), 'shipmark-venv/.shipmark-build').text ==
+        // The first step installed into a fresh directory named at random and reported it
+        // (env.SHIPMARK_BUILD_VENV, for this build only); the second step reused it.
+        String venv = p.baseEnv.SHIPMARK_BUILD_VENV
+        assert venv ==~ /${java.util.regex.Pattern.quote(System.getenv('WORKSPACE_TMP'))}\/shipmark-venv\.[A-Za-z0-9]{8}/
+        assert p.shCalls*.env*.SHIPMARK_BUILD_VENV == ['', venv]
+        assert new File(venv, '.shipmark-build').text ==
             System.getenv('BUILD_TAG') + '|' + System.getenv('EXPECTED_SOURCE')
+        println "BUILD_VENV: ${venv}"
     }
 } else if (mode == 'guard') {
     // shipmarkDeploy around ./deploy.sh while shipmark cannot install or record; the caller
