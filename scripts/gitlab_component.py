@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import List
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import generated_files  # noqa: E402
+
 SOURCE = Path("gitlab-ci/shipmark.yml")
 COMPONENT = Path("templates/shipmark.yml")
 USAGE_END = "# Hidden jobs to `extends:`\n"
@@ -40,35 +44,19 @@ def render(source_text: str) -> str:
     return usage + sep + rest
 
 
+def expected(root: Path = ROOT) -> generated_files.Expected:
+    return {COMPONENT: render((root / SOURCE).read_text())}
+
+
 def stale(root: Path = ROOT) -> List[str]:
     """The generated files that differ from what the source template gives."""
-    target = root / COMPONENT
-    expected = render((root / SOURCE).read_text())
-    return [] if target.is_file() and target.read_text() == expected else [str(COMPONENT)]
+    return generated_files.stale(root, expected(root))
 
 
 def write(root: Path = ROOT) -> List[str]:
     """Regenerates the component; returns the files that changed."""
-    changed = stale(root)
-    if changed:
-        (root / COMPONENT).parent.mkdir(parents=True, exist_ok=True)
-        (root / COMPONENT).write_text(render((root / SOURCE).read_text()))
-    return changed
-
-
-def main(argv: List[str]) -> int:
-    if argv == ["--check"]:
-        out_of_date = stale()
-        for name in out_of_date:
-            print(f"{name} is out of date: run python scripts/gitlab_component.py", file=sys.stderr)
-        return 1 if out_of_date else 0
-    if argv:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    for name in write():
-        print(f"wrote {name}")
-    return 0
+    return generated_files.write(root, expected(root))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(generated_files.main(sys.argv[1:], ROOT, expected, "scripts/gitlab_component.py", __doc__))

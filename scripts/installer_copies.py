@@ -24,6 +24,7 @@ from typing import Dict, List
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import generated_files  # noqa: E402
 import gitlab_component  # noqa: E402
 
 INSTALLER = Path("installer/install.sh")
@@ -74,27 +75,8 @@ def expected(root: Path = ROOT) -> Dict[Path, str]:
 
 
 def stale(root: Path = ROOT) -> List[str]:
-    return [str(path) for path, text in expected(root).items()
-            if not (root / path).is_file() or (root / path).read_text() != text]
-
-
-def main(argv: List[str]) -> int:
-    if argv == ["--check"]:
-        out_of_date = stale()
-        for name in out_of_date:
-            print(f"{name} is out of date: run python scripts/installer_copies.py", file=sys.stderr)
-        return 1 if out_of_date else 0
-    if argv:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    for path, text in expected().items():
-        target = ROOT / path
-        if not target.is_file() or target.read_text() != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-            print(f"wrote {path}")
-    return 0
+    return generated_files.stale(root, expected(root))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(generated_files.main(sys.argv[1:], ROOT, expected, "scripts/installer_copies.py", __doc__))
