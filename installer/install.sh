@@ -93,14 +93,24 @@ shipmark_pip() {
   fi
 }
 
+# `pip install ARGS` into the virtualenv with the chosen installer (uv never reads a uv.toml
+# of the checkout, and is handed pip's index).
+shipmark_add() {
+  if [ "$shipmark_installer" = uv ]; then
+    uv pip install --no-config --quiet --python "$SHIPMARK_VENV_PYTHON" \
+      ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} "$@"
+  else
+    shipmark_pip install --quiet "$@"
+  fi
+}
+
 # Installs the requirements file $1 (hash-locked) into the virtualenv. --no-compile: the
 # virtualenv lives for one job, and compiling on first import costs less than compiling all.
 shipmark_install_locked() {
   if [ "$shipmark_installer" = uv ]; then
     # --no-cache: uv would trust digests recorded in its own cache; with no cache it hashes
     # what it downloads against the lock.
-    uv pip install --no-config --quiet --no-cache --python "$SHIPMARK_VENV_PYTHON" --require-hashes \
-      --only-binary :all: --no-deps ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} -r "$1"
+    shipmark_add --no-cache --require-hashes --only-binary :all: --no-deps -r "$1"
     return
   fi
   if [ -n "${shipmark_wheels:-}" ]; then
@@ -167,12 +177,7 @@ sys.exit(not m or (int(m.group(1)), int(m.group(2))) < (22, 3))' >/dev/null 2>&1
       shipmark_spec=$(shipmark_shown "${shipmark_source#user:}")
       shipmark_log "installing $shipmark_spec with $shipmark_installer: your package input," \
         "so it and its dependencies come as resolved, not from shipmark's hash lock"
-      if [ "$shipmark_installer" = uv ]; then
-        uv pip install --no-config --quiet --python "$SHIPMARK_VENV_PYTHON" \
-          ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} "${shipmark_source#user:}"
-      else
-        shipmark_pip install --quiet "${shipmark_source#user:}"
-      fi
+      shipmark_add "${shipmark_source#user:}"
       return
       ;;
     checkout:*)
@@ -198,12 +203,7 @@ PY
         shipmark_log "installing $shipmark_spec with $shipmark_installer: dependencies hash-locked; no release" \
           "digest is recorded for this version yet, so shipmark itself is not hash-checked"
         shipmark_install_locked "$shipmark_lock" || return 1
-        if [ "$shipmark_installer" = uv ]; then
-          uv pip install --no-config --quiet --python "$SHIPMARK_VENV_PYTHON" --no-deps \
-            ${shipmark_uv_index:+--index-url "$shipmark_uv_index"} "$shipmark_spec" || return 1
-        else
-          shipmark_pip install --quiet --no-deps "$shipmark_spec" || return 1
-        fi
+        shipmark_add --no-deps "$shipmark_spec" || return 1
       fi
       ;;
     *)
